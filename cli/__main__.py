@@ -1,0 +1,3 @@
+from freeclaude.app import main
+
+main()

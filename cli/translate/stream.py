@@ -1,0 +1,336 @@
+"""OpenAI Chat Completions stream chunks -> Anthropic Messages stream events.
+
+A small state machine: one content block open at a time, indexes in order, tool calls keyed
+by index, else id, else position, whatever order or shape the upstream sends them in.
+"""
+
+import json
+import uuid
+
+from freeclaude.translate.jsonrepair import Args
+from freeclaude.translate.request import ToolNames, tool_id
+from freeclaude.translate.textcalls import Scanner
+
+Event = tuple[str, dict]
+
+_STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "function_call": "tool_use",
+         "content_filter": "refusal", "end_turn": "end_turn", "max_tokens": "max_tokens", "eos": "end_turn"}
+# Anthropic signs thinking so it can verify it when sent back; we drop thinking from history
+# instead, so any stable opaque value works.
+SIGNATURE = "freeclaude"
+
+
+class UpstreamStreamError(Exception):
+    """The upstream reported an error inside a 200 stream."""
+
+    def __init__(self, error) -> None:
+        self.error = error if isinstance(error, dict) else {"message": str(error)}
+        super().__init__(str(self.error.get("message") or self.error))
+
+
+class IncompleteStream(Exception):
+    """The stream ended without a finish reason or [DONE]: the answer was cut off."""
+
+
+def new_message_id() -> str:
+    return "msg_" + uuid.uuid4().hex[:24]
+
+
+class _Call:
+    __slots__ = ("raw_id", "name", "args", "pre", "opened", "closed")
+
+    def __init__(self, raw_id: str) -> None:
+        self.raw_id = raw_id
+        self.name = ""
+        self.args = Args()
+        self.pre: list[str] = []  # fragments that came before the name
+        self.opened = self.closed = False
+
+
+class StreamTranslator:
+    """Feed parsed upstream chunks; get Anthropic (event, data) pairs back."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        names: ToolNames | None = None,
+        input_estimate: int = 0,
+        tools: dict[str, dict] | None = None,
+        show_thinking: bool = True,
+        text_tool_calls: bool = True,
+        message_id: str | None = None,
+    ) -> None:
+        self.model = model
+        self.names = names or ToolNames()
+        self.message_id = message_id or new_message_id()
+        self.show_thinking = show_thinking
+        self.scanner = Scanner(tools) if text_tool_calls else None
+        self.started = False
+        self.finish_reason: str | None = None
+        self.stop_sequence: str | None = None
+        self.input_tokens = input_estimate
+        self.output_tokens = 0
+        self.cache_read = 0
+        self.usage_reported = False
+        self.tool_calls = 0
+        self.repaired_calls = 0
+        self.invalid_calls = 0
+        self.anomalies: list[str] = []
+        self._chars = 0  # output characters, for an estimate when the upstream reports no usage
+        self._block: str | None = None
+        self._next = 0
+        self._calls: list[_Call] = []
+        self._by_index: dict[int, _Call] = {}
+        self._by_id: dict[str, _Call] = {}
+        self._current: _Call | None = None
+
+    # -------------------------------------------------------------- input
+
+    def feed(self, chunk: dict) -> list[Event]:
+        if not isinstance(chunk, dict):
+            return []
+        if chunk.get("error"):
+            raise UpstreamStreamError(chunk["error"])
+        ev: list[Event] = []
+        usage = chunk.get("usage")
+        if usage:
+            self._usage(usage)
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, dict):
+                continue
+            delta = choice.get("delta") or choice.get("message") or {}
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if not reasoning and delta.get("reasoning_details"):
+                reasoning = _details_text(delta["reasoning_details"])
+            if reasoning and isinstance(reasoning, str):
+                self._thinking(reasoning, ev)
+            content = delta.get("content")
+            if content:
+                self._content(content if isinstance(content, str) else _parts_text(content), ev)
+            calls = delta.get("tool_calls")
+            if calls and isinstance(calls, list):
+                for tc in calls:
+                    if isinstance(tc, dict):
+                        self._tool_delta(tc, ev)
+            reason = choice.get("finish_reason")
+            if reason:
+                if reason == "error":
+                    raise UpstreamStreamError(chunk.get("error") or {"message": "the upstream ended the answer with an error"})
+                self.finish_reason = reason
+                if isinstance(choice.get("stop_reason"), str):  # vLLM names the stop string it matched
+                    self.stop_sequence = choice["stop_reason"]
+        return ev
+
+    def finish(self, *, done: bool) -> list[Event]:
+        """End of stream. `done` is True when [DONE] arrived; without it or a finish reason, the
+        answer was cut off and must not be closed as if the model had finished."""
+        if self.finish_reason is None and not done:
+            raise IncompleteStream("the upstream closed the stream before the answer finished")
+        ev: list[Event] = []
+        if self.scanner:
+            for item in self.scanner.flush():
+                self._item(item, ev)
+        truncated = self.finish_reason == "length"
+        self._close(ev, truncated=truncated)
+        if not self.started:
+            self._start(ev)
+        if self.tool_calls and not truncated:
+            stop = "tool_use"
+        elif self.stop_sequence and self.finish_reason == "stop":
+            stop = "stop_sequence"
+        else:  # "tool_calls" without a call that reached us is no tool use
+            stop = _STOP.get(self.finish_reason or "stop", "end_turn").replace("tool_use", "end_turn")
+        ev.append((
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": self.stop_sequence if stop == "stop_sequence" else None},
+                "usage": self.usage(),
+            },
+        ))
+        ev.append(("message_stop", {"type": "message_stop"}))
+        return ev
+
+    @property
+    def billed_output(self) -> int:
+        """Output tokens as reported, else estimated from what was sent (about 4 characters each)."""
+        return self.output_tokens if self.usage_reported else (self._chars + 3) // 4
+
+    def usage(self) -> dict:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.billed_output,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": self.cache_read,
+        }
+
+    # -------------------------------------------------------------- pieces
+
+    def _usage(self, u: dict) -> None:
+        prompt = u.get("prompt_tokens") or u.get("input_tokens") or 0
+        details = u.get("prompt_tokens_details") or {}
+        cached = (details.get("cached_tokens") if isinstance(details, dict) else 0) or u.get("prompt_cache_hit_tokens") or 0
+        if not isinstance(prompt, int) or not isinstance(cached, int):
+            return
+        self.input_tokens = max(prompt - cached, 0)
+        self.cache_read = cached
+        completion = u.get("completion_tokens") or u.get("output_tokens") or 0
+        self.output_tokens = completion if isinstance(completion, int) else 0
+        self.usage_reported = True
+
+    def _start(self, ev: list[Event]) -> None:
+        self.started = True
+        ev.append((
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": self.message_id, "type": "message", "role": "assistant", "model": self.model,
+                    "content": [], "stop_reason": None, "stop_sequence": None,
+                    "usage": {"input_tokens": self.input_tokens, "output_tokens": 0,
+                              "cache_creation_input_tokens": 0, "cache_read_input_tokens": self.cache_read},
+                },
+            },
+        ))
+
+    def _open(self, kind: str, block: dict, ev: list[Event]) -> None:
+        self._close(ev)
+        if not self.started:
+            self._start(ev)
+        ev.append(("content_block_start", {"type": "content_block_start", "index": self._next, "content_block": block}))
+        self._block = kind
+        self._next += 1
+
+    def _delta(self, delta: dict, ev: list[Event]) -> None:
+        ev.append(("content_block_delta", {"type": "content_block_delta", "index": self._next - 1, "delta": delta}))
+
+    def _close(self, ev: list[Event], truncated: bool = False) -> None:
+        kind = self._block
+        if kind is None:
+            return
+        if kind == "thinking":
+            self._delta({"type": "signature_delta", "signature": SIGNATURE}, ev)
+        elif kind == "tool":
+            call = self._current
+            args = call.args
+            if truncated:
+                args.cut("the answer reached max_tokens inside the arguments")
+            rest = args.finish()
+            if rest:
+                self._chars += len(rest)
+                self._delta({"type": "input_json_delta", "partial_json": rest}, ev)
+            if args.broken:
+                self.invalid_calls += 1
+            elif args.repaired:
+                self.repaired_calls += 1
+            call.closed = True
+            self._current = None
+        ev.append(("content_block_stop", {"type": "content_block_stop", "index": self._next - 1}))
+        self._block = None
+
+    def _text(self, text: str, ev: list[Event]) -> None:
+        if self._block != "text":
+            self._open("text", {"type": "text", "text": ""}, ev)
+        self._chars += len(text)
+        self._delta({"type": "text_delta", "text": text}, ev)
+
+    def _thinking(self, text: str, ev: list[Event]) -> None:
+        if self._block != "thinking":
+            self._open("thinking", {"type": "thinking", "thinking": "", "signature": ""}, ev)
+        self._chars += len(text)
+        if self.show_thinking:
+            self._delta({"type": "thinking_delta", "thinking": text}, ev)
+
+    def _content(self, text: str, ev: list[Event]) -> None:
+        if self.scanner is None:
+            self._text(text, ev)
+            return
+        for item in self.scanner.feed(text):
+            self._item(item, ev)
+
+    def _item(self, item: tuple, ev: list[Event]) -> None:
+        kind = item[0]
+        if kind == "text":
+            self._text(item[1], ev)
+        elif kind == "think":
+            self._thinking(item[1], ev)
+        else:  # a call the model wrote as text
+            call = _Call("")
+            call.name = item[1]
+            self._calls.append(call)
+            self._open_call(call, ev)
+            self._feed_args(call, json.dumps(item[2], ensure_ascii=False), ev)
+            self._close(ev)
+
+    def _tool_delta(self, tc: dict, ev: list[Event]) -> None:
+        fn = tc.get("function") or {}
+        idx, cid = tc.get("index"), tc.get("id") or ""
+        name, args = fn.get("name") or "", fn.get("arguments")
+        if not isinstance(cid, str):
+            cid = str(cid)
+        call = None
+        if isinstance(idx, int) and not isinstance(idx, bool):
+            call = self._by_index.get(idx)
+            if call and cid and call.raw_id and cid != call.raw_id:
+                call = None  # an index reused for a new call
+        elif cid:
+            call = self._by_id.get(cid)
+        elif not name and self._calls:
+            call = self._calls[-1]  # a bare fragment continues the last call
+        if call is None:
+            call = _Call(cid)
+            self._calls.append(call)
+        if isinstance(idx, int) and not isinstance(idx, bool):
+            self._by_index[idx] = call
+        if cid:
+            call.raw_id = call.raw_id or cid
+            self._by_id[cid] = call
+        if name and not call.name:
+            call.name = name  # some upstreams repeat the name on every chunk: assign, never append
+        if call.closed:
+            if args:
+                self.anomalies.append(f"arguments for tool call {call.name} arrived after the call was closed")
+            return
+        if not call.opened:
+            if args:
+                call.pre.append(args if isinstance(args, str) else json.dumps(args))
+            if call.name:
+                self._open_call(call, ev)
+                pre, call.pre = "".join(call.pre), []
+                if pre:
+                    self._feed_args(call, pre, ev)
+            return
+        if args:
+            self._feed_args(call, args, ev)
+
+    def _open_call(self, call: _Call, ev: list[Event]) -> None:
+        block = {"type": "tool_use", "id": tool_id(call.raw_id) or "toolu_" + uuid.uuid4().hex[:24],
+                 "name": self.names.down(call.name), "input": {}}
+        self._open("tool", block, ev)
+        call.opened = True
+        self._current = call
+        self.tool_calls += 1
+
+    def _feed_args(self, call: _Call, fragment, ev: list[Event]) -> None:
+        out = call.args.feed(fragment)
+        if out:
+            self._chars += len(out)
+            self._delta({"type": "input_json_delta", "partial_json": out}, ev)
+
+
+def _details_text(details) -> str:
+    """OpenRouter's reasoning_details: readable text and summaries; encrypted parts are skipped."""
+    if not isinstance(details, list):
+        return ""
+    return "".join(
+        d.get("text") or d.get("summary") or ""
+        for d in details
+        if isinstance(d, dict) and d.get("type") in ("reasoning.text", "reasoning.summary")
+    )
+
+
+def _parts_text(parts) -> str:
+    if not isinstance(parts, list):
+        return ""
+    return "".join(p.get("text", "") for p in parts if isinstance(p, dict) and p.get("type") == "text")

@@ -1,0 +1,26 @@
+from freeclaude.translate import sse
+
+
+def test_decoder_handles_split_lines_comments_and_crlf():
+    d = sse.Decoder()
+    stream = b': OPENROUTER PROCESSING\r\n\r\ndata: {"a":1}\r\n\r\nevent: ping\ndata: x\ndata: y\n\ndata: [DONE]\n\n'
+    out = []
+    for i in range(0, len(stream), 3):
+        out += d.feed(stream[i:i + 3])
+    assert out == [("", '{"a":1}'), ("ping", "x\ny"), ("", "[DONE]")]
+
+
+def test_decoder_multibyte_split():
+    d = sse.Decoder()
+    data = 'data: {"t":"☃"}\n\n'.encode()
+    assert d.feed(data[:10]) == [] and d.feed(data[10:]) == [("", '{"t":"☃"}')]
+
+
+def test_decoder_flush_last_event_without_blank_line():
+    d = sse.Decoder()
+    assert d.feed(b"data: tail") == []
+    assert d.flush() == [("", "tail")]
+
+
+def test_encode():
+    assert sse.encode("ping", {"type": "ping"}) == b'event: ping\ndata: {"type":"ping"}\n\n'

@@ -1,0 +1,249 @@
+"""OpenAI stream chunks -> Anthropic events: one case per quirk in DESIGN."""
+
+import json
+
+import pytest
+
+from freeclaude.translate.request import ToolNames
+from freeclaude.translate.response import accumulate
+from freeclaude.translate.stream import IncompleteStream, StreamTranslator, UpstreamStreamError
+from tests.fakes import call, chunk
+
+TOOLS = {"Write": {"type": "object", "properties": {"file_path": {"type": "string"}, "content": {"type": "string"}}},
+         "Read": {"type": "object", "properties": {"file_path": {"type": "string"}}}}
+DELTA_FOR = {"text": "text_delta", "thinking": ("thinking_delta", "signature_delta"), "tool_use": "input_json_delta"}
+
+
+def run(chunks, done=True, **kw) -> list:
+    tr = StreamTranslator(model="claude-opus-5-5", input_estimate=10, tools=TOOLS, **kw)
+    events = []
+    for c in chunks:
+        events += tr.feed(c)
+    events += tr.finish(done=done)
+    check_grammar(events)
+    return events
+
+
+def check_grammar(events) -> None:
+    """The order an Anthropic client relies on."""
+    names = [e[0] for e in events]
+    assert names[0] == "message_start" and names[-2:] == ["message_delta", "message_stop"]
+    open_index, expected = None, 0
+    for name, data in events[1:-2]:
+        if name == "content_block_start":
+            assert open_index is None and data["index"] == expected
+            open_index, kind = data["index"], data["content_block"]["type"]
+        elif name == "content_block_delta":
+            assert data["index"] == open_index
+            allowed = DELTA_FOR[kind]
+            assert data["delta"]["type"] in (allowed if isinstance(allowed, tuple) else (allowed,))
+        elif name == "content_block_stop":
+            assert data["index"] == open_index
+            open_index, expected = None, expected + 1
+        else:
+            raise AssertionError(f"unexpected {name}")
+    assert open_index is None
+
+
+def message(chunks, **kw) -> dict:
+    return accumulate(run(chunks, **kw))
+
+
+def tool_blocks(msg):
+    return [b for b in msg["content"] if b["type"] == "tool_use"]
+
+
+WRITE_ARGS = {"file_path": "/tmp/hello.txt", "content": "hello\n"}
+WRITE_JSON = json.dumps(WRITE_ARGS)
+
+# Each upstream shape must give the SDK the same tool_use block.
+TOOL_SHAPES = {
+    "fragments (OpenAI, llama.cpp)": [
+        chunk({"role": "assistant", "content": None}),
+        chunk({"tool_calls": [call(0, "call_1", "Write", "")]}),
+        *[chunk({"tool_calls": [call(0, args=WRITE_JSON[i:i + 7])]}) for i in range(0, len(WRITE_JSON), 7)],
+        chunk(finish="tool_calls"),
+    ],
+    "whole in one delta (Groq, Ollama)": [
+        chunk({"tool_calls": [call(0, "call_1", "Write", WRITE_JSON)]}), chunk(finish="tool_calls"),
+    ],
+    "no id": [
+        chunk({"tool_calls": [call(0, None, "Write", WRITE_JSON[:10])]}),
+        chunk({"tool_calls": [call(0, args=WRITE_JSON[10:])]}), chunk(finish="tool_calls"),
+    ],
+    "no index (Gemini, Ollama)": [
+        chunk({"tool_calls": [call(None, "call_1", "Write", WRITE_JSON[:10])]}),
+        chunk({"tool_calls": [call(None, "call_1", None, WRITE_JSON[10:])]}), chunk(finish="tool_calls"),
+    ],
+    "finish_reason stop despite the call (Gemini, Ollama)": [
+        chunk({"tool_calls": [call(0, "call_1", "Write", WRITE_JSON)]}), chunk(finish="stop"),
+    ],
+    "name repeated on every chunk (NVIDIA NIM)": [
+        chunk({"tool_calls": [call(0, "call_1", "Write", WRITE_JSON[:10])]}),
+        chunk({"tool_calls": [call(0, "call_1", "Write", WRITE_JSON[10:])]}), chunk(finish="tool_calls"),
+    ],
+    "arguments as an object": [
+        chunk({"tool_calls": [{"index": 0, "id": "call_1", "function": {"name": "Write", "arguments": WRITE_ARGS}}]}),
+        chunk(finish="tool_calls"),
+    ],
+}
+
+
+@pytest.mark.parametrize("chunks", TOOL_SHAPES.values(), ids=TOOL_SHAPES.keys())
+def test_tool_call_shapes(chunks):
+    msg = message(chunks)
+    [block] = tool_blocks(msg)
+    assert block["name"] == "Write" and block["input"] == WRITE_ARGS
+    assert block["id"].startswith(("call_1", "toolu_"))
+    assert msg["stop_reason"] == "tool_use"
+
+
+def test_several_whole_calls_in_one_delta():
+    msg = message([chunk({"tool_calls": [call(None, None, "Read", '{"file_path": "/a"}'),
+                                         call(None, None, "Read", '{"file_path": "/b"}')]}), chunk(finish="stop")])
+    blocks = tool_blocks(msg)
+    assert [b["input"]["file_path"] for b in blocks] == ["/a", "/b"]
+    assert len({b["id"] for b in blocks}) == 2
+
+
+def test_two_parallel_calls_by_index():
+    msg = message([
+        chunk({"tool_calls": [call(0, "c0", "Read", '{"file_')]}),
+        chunk({"tool_calls": [call(0, args='path": "/a"}')]}),
+        chunk({"tool_calls": [call(1, "c1", "Read", '{"file_path": "/b"}')]}),
+        chunk(finish="tool_calls")])
+    assert [(b["id"], b["input"]) for b in tool_blocks(msg)] == [("c0", {"file_path": "/a"}), ("c1", {"file_path": "/b"})]
+
+
+def test_an_index_reused_with_a_new_id_is_a_new_call():
+    msg = message([chunk({"tool_calls": [call(0, "c0", "Read", '{"file_path": "/a"}')]}),
+                   chunk({"tool_calls": [call(0, "c1", "Read", '{"file_path": "/b"}')]}), chunk(finish="tool_calls")])
+    assert [b["id"] for b in tool_blocks(msg)] == ["c0", "c1"]
+
+
+def test_text_then_tool_then_indexes_in_order():
+    events = run([chunk({"content": "Let me write."}), chunk({"tool_calls": [call(0, "c", "Write", WRITE_JSON)]}),
+                  chunk(finish="tool_calls")])
+    starts = [(d["index"], d["content_block"]["type"]) for n, d in events if n == "content_block_start"]
+    assert starts == [(0, "text"), (1, "tool_use")]
+
+
+def test_streamed_arguments_are_streamed_not_buffered():
+    events = run(TOOL_SHAPES["fragments (OpenAI, llama.cpp)"])
+    deltas = [d["delta"]["partial_json"] for n, d in events if n == "content_block_delta"]
+    assert len(deltas) > 5 and json.loads("".join(deltas)) == WRITE_ARGS
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_reasoning_fields_become_thinking(field):
+    msg = message([chunk({field: "Think"}), chunk({field: "ing."}), chunk({"content": "Answer"}), chunk(finish="stop")])
+    assert [b["type"] for b in msg["content"]] == ["thinking", "text"]
+    assert msg["content"][0]["thinking"] == "Thinking." and msg["content"][0]["signature"]
+    assert msg["content"][1]["text"] == "Answer"
+
+
+def test_reasoning_details_when_no_reasoning_string():
+    msg = message([chunk({"reasoning_details": [{"type": "reasoning.text", "text": "deep"},
+                                                {"type": "reasoning.encrypted", "data": "xx"}]}),
+                   chunk({"content": "ok"}), chunk(finish="stop")])
+    assert msg["content"][0] == {"type": "thinking", "thinking": "deep", "signature": "freeclaude"}
+
+
+def test_think_tags_in_content():
+    msg = message([chunk({"content": "<thi"}), chunk({"content": "nk>plan</th"}), chunk({"content": "ink>\n\nDone"}),
+                   chunk(finish="stop")])
+    assert [(b["type"], b.get("thinking", b.get("text"))) for b in msg["content"]] == [("thinking", "plan"), ("text", "Done")]
+
+
+def test_thinking_display_omitted_sends_no_thinking_text():
+    events = run([chunk({"reasoning_content": "secret plan"}), chunk({"content": "ok"}), chunk(finish="stop")],
+                 show_thinking=False)
+    assert "secret plan" not in json.dumps(events)
+    assert accumulate(events)["content"][0]["type"] == "thinking"
+
+
+def test_usage_in_a_final_chunk_with_no_choices_and_cache():
+    msg = message([chunk({"content": "hi"}), chunk(finish="stop"),
+                   chunk(usage={"prompt_tokens": 100, "completion_tokens": 7, "prompt_tokens_details": {"cached_tokens": 60}})])
+    assert msg["usage"] == {"input_tokens": 40, "output_tokens": 7, "cache_creation_input_tokens": 0,
+                            "cache_read_input_tokens": 60}
+
+
+def test_usage_in_the_finish_chunk():
+    msg = message([chunk({"content": "hi"}), chunk(finish="stop", usage={"prompt_tokens": 12, "completion_tokens": 3})])
+    assert (msg["usage"]["input_tokens"], msg["usage"]["output_tokens"]) == (12, 3)
+
+
+def test_deepseek_cache_hit_tokens():
+    msg = message([chunk({"content": "hi"}), chunk(finish="stop", usage={
+        "prompt_tokens": 50, "completion_tokens": 2, "prompt_cache_hit_tokens": 30})])
+    assert (msg["usage"]["input_tokens"], msg["usage"]["cache_read_input_tokens"]) == (20, 30)
+
+
+def test_missing_usage_is_estimated():
+    tr = StreamTranslator(model="m", input_estimate=321)
+    events = tr.feed(chunk({"content": "x" * 40})) + tr.finish(done=True)
+    assert not tr.usage_reported
+    assert accumulate(events)["usage"]["input_tokens"] == 321 and tr.billed_output == 10
+
+
+@pytest.mark.parametrize("finish,stop", [("stop", "end_turn"), ("length", "max_tokens"), ("content_filter", "refusal"),
+                                         ("tool_calls", "end_turn"), ("something_new", "end_turn")])
+def test_finish_reasons(finish, stop):
+    assert message([chunk({"content": "x"}), chunk(finish=finish)])["stop_reason"] == stop
+
+
+def test_matched_stop_sequence():
+    c = chunk(finish="stop")
+    c["choices"][0]["stop_reason"] = "###"
+    msg = message([chunk({"content": "x"}), c])
+    assert (msg["stop_reason"], msg["stop_sequence"]) == ("stop_sequence", "###")
+
+
+def test_message_start_waits_for_content():
+    tr = StreamTranslator(model="m")
+    assert tr.feed(chunk({"role": "assistant", "content": ""})) == []
+
+
+def test_error_inside_a_200_stream():
+    tr = StreamTranslator(model="m")
+    with pytest.raises(UpstreamStreamError) as e:
+        tr.feed({"error": {"message": "Provider returned error", "code": 429}})
+    assert e.value.error["code"] == 429
+
+
+def test_finish_reason_error_is_an_error():
+    tr = StreamTranslator(model="m")
+    tr.feed(chunk({"content": "partial"}))
+    with pytest.raises(UpstreamStreamError):
+        tr.feed(chunk(finish="error"))
+
+
+def test_stream_cut_without_finish_is_not_an_answer():
+    tr = StreamTranslator(model="m")
+    tr.feed(chunk({"content": "half an ans"}))
+    with pytest.raises(IncompleteStream):
+        tr.finish(done=False)
+
+
+def test_finish_reason_without_done_is_complete():
+    assert message([chunk({"content": "x"}), chunk(finish="stop")], done=False)["stop_reason"] == "end_turn"
+
+
+def test_long_tool_name_mapped_back():
+    names = ToolNames()
+    long = "mcp__" + "x" * 80
+    short = names.up(long)
+    tr = StreamTranslator(model="m", names=names)
+    events = tr.feed(chunk({"tool_calls": [call(0, "c", short, "{}")]})) + tr.finish(done=True)
+    assert accumulate(events)["content"][0]["name"] == long
+
+
+def test_mistral_style_content_parts():
+    assert message([chunk({"content": [{"type": "text", "text": "hi"}]}), chunk(finish="stop")])["content"][0]["text"] == "hi"
+
+
+def test_garbage_chunks_are_ignored():
+    tr = StreamTranslator(model="m")
+    assert tr.feed({"choices": [None, 5, {"delta": {"tool_calls": [None, "x"]}}]}) == []
+    assert tr.feed("not a dict") == []
