@@ -1,0 +1,142 @@
+"""The usage ledger: one SQLite row per upstream attempt, written as each one finishes.
+
+stdlib sqlite3 in WAL mode, schema versioned with PRAGMA user_version and numbered migrations.
+"""
+
+import dataclasses
+import sqlite3
+import time
+from pathlib import Path
+
+MIGRATIONS = [
+    # 1: attempts
+    """
+    CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        session TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        requested_model TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        upstream_model TEXT NOT NULL,
+        stream INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        usage_estimated INTEGER NOT NULL DEFAULT 0,
+        latency_ms REAL,
+        ttft_ms REAL,
+        outcome TEXT NOT NULL,
+        status INTEGER,
+        error TEXT,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        list_price_usd REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX attempts_ts ON attempts (ts);
+    CREATE INDEX attempts_session ON attempts (session);
+    """,
+]
+
+
+@dataclasses.dataclass
+class Attempt:
+    session: str
+    request_id: str
+    profile: str
+    tier: str
+    requested_model: str
+    provider: str
+    upstream_model: str
+    stream: bool
+    position: int  # in the tier's chain: >0 means a fallback model answered
+    attempt: int  # 0 for the first try of this request
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    usage_estimated: bool = False
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    outcome: str = "ok"  # or an Anthropic error type, or client_closed
+    status: int | None = 200
+    error: str | None = None
+    cost_usd: float = 0.0
+    list_price_usd: float = 0.0
+    ts: float = dataclasses.field(default_factory=time.time)
+
+
+_FIELDS = [f.name for f in dataclasses.fields(Attempt)]
+_INSERT = f"INSERT INTO attempts ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
+
+_TOTALS = """
+    count(DISTINCT request_id) AS requests,
+    count(*) AS attempts,
+    sum(outcome != 'ok') AS errors,
+    count(DISTINCT CASE WHEN outcome = 'ok' AND position > 0 THEN request_id END) AS fallbacks,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens,
+    round(sum(cost_usd), 6) AS cost_usd,
+    round(sum(list_price_usd), 6) AS list_price_usd
+"""
+_GROUPS = {
+    "by_tier": "tier",
+    "by_model": "provider || ':' || upstream_model",
+    "by_day": "date(ts, 'unixepoch', 'localtime')",
+    "by_profile": "profile",
+}
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written from the event loop thread only; read by `stats` in another process.
+        self.db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    def record(self, a: Attempt) -> None:
+        self.db.execute(_INSERT, dataclasses.astuple(a))
+
+    def totals(self, *, since: float | None = None, profile: str | None = None, session: str | None = None) -> dict:
+        """Sums by tier, model, day and profile, plus the overall total."""
+        where, args = [], []
+        for column, value in (("ts >=", since), ("profile =", profile), ("session =", session)):
+            if value is not None:
+                where.append(f"{column} ?")
+                args.append(value)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        out: dict = {}
+        total = self.db.execute(f"SELECT {_TOTALS} FROM attempts {clause}", args).fetchone()
+        out["total"] = _clean(dict(total))
+        for name, expr in _GROUPS.items():
+            rows = self.db.execute(
+                f"SELECT {expr} AS k, {_TOTALS} FROM attempts {clause} GROUP BY k ORDER BY k", args
+            ).fetchall()
+            out[name] = {r["k"]: _clean({k: r[k] for k in r.keys() if k != "k"}) for r in rows}
+        return out
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _clean(row: dict) -> dict:
+    return {k: (v or 0) for k, v in row.items()}

@@ -1,0 +1,341 @@
+"""Profiles: which provider and model serve each tier, stored as TOML.
+
+A profile file holds `[providers.NAME]` tables (kind, base_url, api_key_env, limits, quirks,
+and `[providers.NAME.models."MODEL"]` with window, output cap and prices) and a `[tiers]` table
+mapping opus, sonnet, haiku and default to chains of "provider:model", tried in order.
+"""
+
+import dataclasses
+import os
+import re
+import tempfile
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import tomli_w
+
+from freeclaude import home
+from freeclaude.errors import FreeclaudeError
+from freeclaude.providers import KINDS, Model, Provider, Quirks
+
+TIERS = ("opus", "sonnet", "haiku")
+CHAIN_TIERS = TIERS + ("default",)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_PROVIDER_KEYS = {"kind", "base_url", "api_key_env", "rpm", "concurrency", "timeout", "headers", "quirks", "models"}
+_MODEL_KEYS = {"context_window", "max_output_tokens", "input_price", "output_price", "cache_read_price", "quirks"}
+
+
+class ProfileError(FreeclaudeError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    name: str
+    providers: dict[str, Provider]
+    tiers: dict[str, tuple[Model, ...]]
+    data: dict  # the TOML it was read from, for show and save
+    description: str = ""
+
+    def chain(self, tier: str) -> tuple[Model, ...]:
+        """The tier's chain; a tier left out uses default, then the others in order."""
+        for t in (tier, "default", "sonnet", "opus", "haiku"):
+            if self.tiers.get(t):
+                return self.tiers[t]
+        return ()
+
+    def provider(self, model: Model) -> Provider:
+        return self.providers[model.provider]
+
+    def models(self) -> list[Model]:
+        """Every model some tier uses, each once, in tier order."""
+        seen: dict[tuple[str, str], Model] = {}
+        for chain in self.tiers.values():
+            for m in chain:
+                seen.setdefault((m.provider, m.name), m)
+        return list(seen.values())
+
+    def find(self, name: str) -> Model | None:
+        """A model asked for by its upstream name rather than a tier."""
+        return next((m for m in self.models() if m.name == name), None)
+
+    def key_vars(self) -> list[str]:
+        return sorted({p.api_key_env for p in self.used_providers() if p.api_key_env})
+
+    def used_providers(self) -> list[Provider]:
+        names = dict.fromkeys(m.provider for m in self.models())
+        return [self.providers[n] for n in names]
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse(data: dict, name: str, source: str) -> Profile:
+    """A Profile from TOML data; `source` (a path or template name) prefixes every error."""
+
+    def fail(where: str, what: str):
+        raise ProfileError(f"{source}: {where} {what}")
+
+    unknown = set(data) - {"description", "providers", "tiers"}
+    if unknown:
+        fail(sorted(unknown)[0], "is not a profile setting (expected description, providers, tiers)")
+    raw_providers = data.get("providers")
+    if not isinstance(raw_providers, dict) or not raw_providers:
+        fail("providers", "must have at least one [providers.NAME] table")
+    providers: dict[str, Provider] = {}
+    models: dict[tuple[str, str], Model] = {}
+    for pname, p in raw_providers.items():
+        where = f"providers.{pname}"
+        if not _NAME.match(pname) or ":" in pname:
+            fail(where, "is not a valid provider name (letters, digits, - _ .)")
+        if not isinstance(p, dict):
+            fail(where, "must be a table")
+        extra = set(p) - _PROVIDER_KEYS
+        if extra:
+            fail(f"{where}.{sorted(extra)[0]}", "is not a provider setting")
+        if p.get("kind") not in KINDS:
+            fail(f"{where}.kind", f"must be one of {', '.join(KINDS)}")
+        url = p.get("base_url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            fail(f"{where}.base_url", "must be an http:// or https:// URL")
+        key_env = p.get("api_key_env")
+        if key_env is not None and (not isinstance(key_env, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env)):
+            fail(f"{where}.api_key_env", "must be the name of an environment variable")
+        for key in ("rpm", "concurrency"):
+            if p.get(key) is not None and not _positive_int(p[key]):
+                fail(f"{where}.{key}", "must be a positive integer")
+        if p.get("timeout") is not None and not _positive_number(p["timeout"]):
+            fail(f"{where}.timeout", "must be a positive number of seconds")
+        headers = p.get("headers") or {}
+        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+            fail(f"{where}.headers", "must be a table of strings")
+        quirks = _quirks(Quirks(), p.get("quirks"), f"{where}.quirks", fail)
+        provider = Provider(
+            name=pname, kind=p["kind"], base_url=url.rstrip("/"), api_key_env=key_env,
+            rpm=p.get("rpm"), concurrency=p.get("concurrency"), timeout=float(p.get("timeout") or 600),
+            headers=dict(headers), quirks=quirks,
+        )
+        providers[pname] = provider
+        raw_models = p.get("models") or {}
+        if not isinstance(raw_models, dict):
+            fail(f"{where}.models", "must be a table of models")
+        for mname, m in raw_models.items():
+            models[(pname, mname)] = _model(provider, mname, m, f'{where}.models."{mname}"', fail)
+    raw_tiers = data.get("tiers")
+    if not isinstance(raw_tiers, dict) or not any(raw_tiers.values()):
+        fail("tiers", "must map at least one of opus, sonnet, haiku, default to models")
+    tiers: dict[str, tuple[Model, ...]] = {}
+    for tier, chain in raw_tiers.items():
+        if tier not in CHAIN_TIERS:
+            fail(f"tiers.{tier}", f"is not a tier (expected {', '.join(CHAIN_TIERS)})")
+        if isinstance(chain, str):
+            chain = [chain]
+        if not isinstance(chain, list) or not all(isinstance(e, str) and e for e in chain):
+            fail(f"tiers.{tier}", 'must be a list of "provider:model" strings')
+        tiers[tier] = tuple(_resolve(e, providers, models, f"tiers.{tier}", fail) for e in chain)
+    description = data.get("description", "")
+    return Profile(name=name, providers=providers, tiers=tiers, data=data, description=str(description))
+
+
+def _positive_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def _positive_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+
+def _quirks(base: Quirks, raw, where: str, fail) -> Quirks:
+    if raw is None:
+        return base
+    if not isinstance(raw, dict):
+        fail(where, "must be a table")
+    for key, value in raw.items():
+        if key not in Quirks.names():
+            fail(f"{where}.{key}", f"is not a known quirk ({', '.join(sorted(Quirks.names()))})")
+        expected = type(getattr(base, key))
+        if type(value) is not expected:
+            fail(f"{where}.{key}", f"must be a {expected.__name__}")
+    if raw.get("max_tokens_field", "max_tokens") not in ("max_tokens", "max_completion_tokens"):
+        fail(f"{where}.max_tokens_field", "must be max_tokens or max_completion_tokens")
+    return dataclasses.replace(base, **raw)
+
+
+def _model(provider: Provider, name: str, m, where: str, fail) -> Model:
+    if not isinstance(m, dict):
+        fail(where, "must be a table")
+    extra = set(m) - _MODEL_KEYS
+    if extra:
+        fail(f"{where}.{sorted(extra)[0]}", f"is not a model setting ({', '.join(sorted(_MODEL_KEYS))})")
+    for key in ("context_window", "max_output_tokens"):
+        if key in m and not _positive_int(m[key]):
+            fail(f"{where}.{key}", "must be a positive integer")
+    for key in ("input_price", "output_price", "cache_read_price"):
+        if key in m and (not isinstance(m[key], (int, float)) or isinstance(m[key], bool) or m[key] < 0):
+            fail(f"{where}.{key}", "must be a number of USD per million tokens, 0 or more")
+    fields = {k: v for k, v in m.items() if k != "quirks"}
+    for key in ("input_price", "output_price", "cache_read_price"):
+        if key in fields:
+            fields[key] = float(fields[key])
+    return Model(name=name, provider=provider.name, quirks=_quirks(provider.quirks, m.get("quirks"), f"{where}.quirks", fail), **fields)
+
+
+def _resolve(entry: str, providers: dict[str, Provider], models: dict, where: str, fail) -> Model:
+    """ "provider:model", or a bare model name when only one provider can mean it."""
+    head, sep, tail = entry.partition(":")
+    if sep and head in providers:
+        pname, mname = head, tail
+    else:
+        mname = entry
+        owners = [p for (p, m) in models if m == mname] or (list(providers) if len(providers) == 1 else [])
+        if len(owners) != 1:
+            fail(where, f'entry "{entry}" must name its provider, as "provider:{entry}"')
+        pname = owners[0]
+    return models.get((pname, mname)) or Model(name=mname, provider=pname, quirks=providers[pname].quirks)
+
+
+# ---------------------------------------------------------------- files
+
+
+def load_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ProfileError(f"{path}: bad TOML: {e}") from None
+    except OSError as e:
+        raise ProfileError(f"{path}: cannot read: {e.strerror}") from None
+
+
+def write_toml(path: Path, data: dict) -> None:
+    """Atomically: a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            tomli_w.dump(data, f)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+class Store:
+    """Profiles under <config>/profiles/NAME.toml; the default's name in <config>/config.toml."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or home.config_dir()
+        self.dir = self.root / "profiles"
+
+    def path(self, name: str) -> Path:
+        if not _NAME.match(name):
+            raise ProfileError(f"{name!r} is not a valid profile name (letters, digits, - _ .)")
+        return self.dir / f"{name}.toml"
+
+    def names(self) -> list[str]:
+        return sorted(p.stem for p in self.dir.glob("*.toml")) if self.dir.is_dir() else []
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).is_file()
+
+    def load(self, name: str) -> Profile:
+        path = self.path(name)
+        if not path.is_file():
+            known = ", ".join(self.names()) or "none yet"
+            raise ProfileError(f"no profile named {name!r} (profiles: {known}); add one with `freeclaude profile add`")
+        return parse(load_toml(path), name, str(path))
+
+    def save(self, name: str, data: dict) -> Profile:
+        path = self.path(name)
+        profile = parse(data, name, str(path))  # never write what would not load
+        write_toml(path, data)
+        if self.default() is None:
+            self.set_default(name)
+        return profile
+
+    def remove(self, name: str) -> None:
+        path = self.path(name)
+        if not path.is_file():
+            raise ProfileError(f"no profile named {name!r}")
+        path.unlink()
+        if self.default() == name:
+            rest = self.names()
+            self._write_config({"default_profile": rest[0]} if rest else {})
+
+    def default(self) -> str | None:
+        path = self.root / "config.toml"
+        if not path.is_file():
+            return None
+        value = load_toml(path).get("default_profile")
+        return value if isinstance(value, str) and self.exists(value) else None
+
+    def set_default(self, name: str) -> None:
+        if not self.exists(name):
+            raise ProfileError(f"no profile named {name!r}")
+        self._write_config({"default_profile": name})
+
+    def _write_config(self, data: dict) -> None:
+        write_toml(self.root / "config.toml", data)
+
+    def resolve(self, name: str | None) -> Profile:
+        """The named profile, else the default one."""
+        if name:
+            return self.load(name)
+        default = self.default()
+        if default:
+            return self.load(default)
+        raise ProfileError("no profile yet: add one with `freeclaude profile add NAME --template T` "
+                           "(`freeclaude profile templates` lists them)")
+
+
+# ---------------------------------------------------------------- templates
+
+
+def templates() -> dict[str, dict]:
+    """Built-in templates shipped in the package, by name."""
+    out = {}
+    for entry in sorted(resources.files("freeclaude.templates").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            out[entry.name[:-5]] = tomllib.loads(entry.read_text(encoding="utf-8"))
+    return out
+
+
+def template(name: str) -> dict:
+    found = templates()
+    if name not in found:
+        raise ProfileError(f"unknown template {name!r} (templates: {', '.join(found)})")
+    return found[name]
+
+
+def build(
+    *,
+    template_data: dict | None,
+    name: str,
+    kind: str | None,
+    base_url: str | None,
+    api_key_env: str | None,
+    tiers: dict[str, list[str]],
+) -> dict:
+    """Profile data from a template and/or command-line settings (which win)."""
+    if template_data is not None:
+        data = {k: v for k, v in template_data.items()}
+        data["providers"] = {k: dict(v) for k, v in template_data["providers"].items()}
+        first = next(iter(data["providers"]))
+    else:
+        if not base_url:
+            raise ProfileError("a profile without --template needs --base-url (and --opus/--sonnet/--haiku models)")
+        first = name
+        data = {"providers": {first: {"kind": kind or "openai", "base_url": base_url}}, "tiers": {}}
+    provider = data["providers"][first]
+    if kind:
+        provider["kind"] = kind
+    if base_url:
+        provider["base_url"] = base_url
+    if api_key_env:
+        provider["api_key_env"] = api_key_env
+    if tiers:
+        data["tiers"] = dict(data.get("tiers") or {})
+        for tier, chain in tiers.items():
+            data["tiers"][tier] = [m if m.partition(":")[0] in data["providers"] else f"{first}:{m}" for m in chain]
+    return data

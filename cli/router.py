@@ -1,0 +1,78 @@
+"""Which upstream model answers: the tier of a model name, its fallback chain, cooldowns and
+whether the prompt fits each model's window."""
+
+import math
+import time
+from dataclasses import dataclass
+
+from freeclaude.profiles import TIERS, Profile
+from freeclaude.providers import Model
+from freeclaude.translate.errors import too_long
+
+# Output room a model must have left after the prompt to count as fitting.
+MIN_OUTPUT = 1024
+# The estimate can be a few percent under a model's own count; leave room for that when
+# clamping max_tokens, since vLLM-style servers reject prompt + max_tokens > window.
+ESTIMATE_MARGIN = 1.08
+DEFAULT_COOLDOWN = {429: 20.0, "server": 5.0}
+
+
+def tier_of(model_name: str) -> str:
+    lowered = model_name.lower()
+    return next((t for t in TIERS if t in lowered), "default")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    model: Model
+    position: int  # in the tier's chain, for the ledger
+    max_tokens: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    tier: str
+    requested: str
+    estimate: int
+    candidates: tuple[Candidate, ...]
+
+
+def max_tokens_for(model: Model, requested: int, estimate: int) -> int:
+    room = model.context_window - math.ceil(estimate * ESTIMATE_MARGIN)
+    return max(1, min(requested, model.max_output_tokens, room))
+
+
+class Router:
+    def __init__(self, profile: Profile, clock=time.monotonic) -> None:
+        self.profile = profile
+        self.clock = clock
+        self._cool_until: dict[tuple[str, str], float] = {}
+
+    def plan(self, model_name: str, estimate: int, requested_max: int) -> Plan:
+        """The models that can take this prompt, in chain order; 400 'prompt is too long' if none."""
+        direct = self.profile.find(model_name)
+        if direct is not None:
+            tier, chain = tier_of(model_name), (direct,)
+        else:
+            tier = tier_of(model_name)
+            chain = self.profile.chain(tier)
+        need = min(requested_max, MIN_OUTPUT)
+        fits = tuple(
+            Candidate(m, pos, max_tokens_for(m, requested_max, estimate))
+            for pos, m in enumerate(chain)
+            if estimate + need <= m.context_window
+        )
+        if not fits:
+            biggest = max(chain, key=lambda m: m.context_window)
+            raise too_long(estimate, biggest.context_window - need, f"the largest window in the {tier} chain is {biggest.name}'s")
+        return Plan(tier=tier, requested=model_name, estimate=estimate, candidates=fits)
+
+    # -------------------------------------------------------------- cooldowns
+
+    def cool(self, model: Model, seconds: float) -> None:
+        key = (model.provider, model.name)
+        self._cool_until[key] = max(self._cool_until.get(key, 0.0), self.clock() + seconds)
+
+    def cooling(self, model: Model) -> float:
+        """Seconds until the model may be tried again (0 when it may now)."""
+        return max(0.0, self._cool_until.get((model.provider, model.name), 0.0) - self.clock())

@@ -1,0 +1,330 @@
+"""The gateway: an aiohttp server speaking the Anthropic Messages API to its clients.
+
+It authenticates, parses and limits the body, picks the upstream, moves bytes and writes the
+ledger; translation lives in `translate`, one upstream attempt in `upstream`.
+"""
+
+import asyncio
+import dataclasses
+import hmac
+import json
+import logging
+import os
+import secrets
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from freeclaude import pricing
+from freeclaude.errors import FreeclaudeError
+from freeclaude.ledger import Attempt, Ledger
+from freeclaude.limits import Limiter
+from freeclaude.profiles import TIERS, Profile
+from freeclaude.router import DEFAULT_COOLDOWN, Plan, Router
+from freeclaude.translate import sse
+from freeclaude.translate.errors import ApiError, envelope, is_overflow, too_long
+from freeclaude.translate.request import InvalidRequest, validate
+from freeclaude.translate.tokens import estimate
+from freeclaude.upstream import Exchange
+
+log = logging.getLogger("freeclaude")
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_HTTP_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
+               405: "not_found_error", 413: "request_too_large"}
+MAX_ATTEMPTS = 12  # per client request, across fallbacks and cooldown waits
+_SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+
+
+def new_token() -> str:
+    return "fc-" + secrets.token_urlsafe(32)
+
+
+@dataclasses.dataclass
+class Config:
+    profile: Profile
+    token: str = dataclasses.field(default_factory=new_token)
+    host: str = "127.0.0.1"
+    port: int = 0
+    ledger_path: Path | None = None
+    session: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:12])
+    max_body: int = 32 * 1024 * 1024  # Anthropic's own request limit
+    max_wait: float = 90.0  # longest a request waits for a rate-limited model to cool down
+    env: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ)
+
+    def keys(self) -> dict[str, str | None]:
+        """Each used provider's key, read from the variable the profile names."""
+        keys: dict[str, str | None] = {}
+        for p in self.profile.used_providers():
+            if p.api_key_env is None:
+                keys[p.name] = None
+                continue
+            value = self.env.get(p.api_key_env)
+            if not value:
+                raise FreeclaudeError(
+                    f"profile {self.profile.name}: provider {p.name} needs its key in ${p.api_key_env}, "
+                    f"which is not set (export {p.api_key_env}=...)"
+                )
+            keys[p.name] = value
+        return keys
+
+
+class Server:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.profile = config.profile
+        self._keys = config.keys()
+        self.router = Router(config.profile)
+        self.limiters = {p.name: Limiter(p.rpm, p.concurrency) for p in config.profile.used_providers()}
+        self.ledger = Ledger(config.ledger_path) if config.ledger_path else None
+        self.session: aiohttp.ClientSession | None = None
+        self.runner: web.AppRunner | None = None
+        self.base_url = ""
+        self.app = web.Application(client_max_size=config.max_body, middlewares=[self._errors, self._auth])
+        self.app.router.add_post("/v1/messages", self.messages)
+        self.app.router.add_post("/v1/messages/count_tokens", self.count_tokens)
+        self.app.router.add_get("/v1/models", self.models)
+        self.app.router.add_get("/", self.health)
+        self.app.on_startup.append(self._open)
+        self.app.on_cleanup.append(self._close)
+
+    # -------------------------------------------------------------- lifecycle
+
+    async def _open(self, app) -> None:
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300), trust_env=True
+        )
+
+    async def _close(self, app) -> None:
+        if self.session:
+            await self.session.close()
+        if self.ledger:
+            self.ledger.close()
+
+    async def start(self) -> str:
+        # handler_cancellation: a client that hangs up cancels its upstream request too.
+        self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.config.host, self.config.port)
+        try:
+            await site.start()
+        except OSError as e:
+            await self.runner.cleanup()
+            raise FreeclaudeError(f"cannot listen on {self.config.host}:{self.config.port}: {e.strerror}") from None
+        host, port = self.runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+            self.runner = None
+
+    async def serve(self) -> None:
+        """Runs until cancelled."""
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    # -------------------------------------------------------------- middleware
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler):
+        try:
+            return await handler(request)
+        except ApiError as e:
+            return _error_response(e)
+        except InvalidRequest as e:
+            return _error_response(ApiError(400, str(e)))
+        except web.HTTPException as e:
+            if e.status < 400:
+                raise
+            kind = _HTTP_TYPES.get(e.status, "invalid_request_error" if e.status < 500 else "api_error")
+            message = f"{request.method} {request.path}: {e.reason}"
+            if e.status == 413:
+                message = f"request body is larger than the {self.config.max_body // (1024 * 1024)} MiB limit"
+            return web.json_response(envelope(kind, message), status=e.status)
+        except (asyncio.CancelledError, ConnectionResetError):
+            raise
+        except Exception:
+            log.exception("internal error on %s %s", request.method, request.path)
+            return _error_response(ApiError(500, "freeclaude hit an internal error; the details are in its log"))
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler):
+        if request.path != "/":
+            given = request.headers.get("x-api-key", "")
+            auth = request.headers.get("Authorization", "")
+            if auth[:7].lower() == "bearer ":
+                given = auth[7:].strip()
+            if not hmac.compare_digest(given.encode(), self.config.token.encode()):
+                raise ApiError(401, "invalid or missing token: use the one freeclaude printed or set for this run",
+                               type="authentication_error")
+        return await handler(request)
+
+    # -------------------------------------------------------------- routes
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "profile": self.profile.name})
+
+    async def models(self, request: web.Request) -> web.Response:
+        created = "2025-01-01T00:00:00Z"
+        data = []
+        for tier in TIERS:
+            chain = self.profile.chain(tier)
+            if chain:
+                first = chain[0]
+                data.append({"type": "model", "id": tier, "display_name": f"{tier}: {first.provider}:{first.name}",
+                             "created_at": created})
+        for m in self.profile.models():
+            data.append({"type": "model", "id": m.name, "display_name": f"{m.provider}:{m.name}", "created_at": created})
+        return web.json_response({"data": data, "has_more": False,
+                                  "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None})
+
+    async def count_tokens(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        validate(body, count_only=True)
+        return web.json_response({"input_tokens": estimate(body)})
+
+    async def messages(self, request: web.Request) -> web.StreamResponse:
+        body = await _body(request)
+        validate(body)
+        plan = self.router.plan(body["model"], estimate(body), body["max_tokens"])
+        return await self._answer(request, body, plan)
+
+    # -------------------------------------------------------------- attempts
+
+    async def _answer(self, request: web.Request, body: dict, plan: Plan) -> web.StreamResponse:
+        """Tries the plan's models in order, waiting out cooldowns; returns the first answer."""
+        request_id = "req_" + uuid.uuid4().hex[:24]
+        candidates = list(plan.candidates)
+        deadline = time.monotonic() + self.config.max_wait
+        number = 0
+        last: ApiError | None = None
+        while True:
+            for cand in list(candidates):
+                if self.router.cooling(cand.model):
+                    continue
+                try:
+                    return await self._attempt(request, body, plan, cand, request_id, number)
+                except ApiError as e:
+                    number += 1
+                    last = e
+                    if e.status == 400 and is_overflow(e.message):
+                        # Our estimate was low for this model: only bigger windows can help.
+                        window = cand.model.context_window
+                        candidates = [c for c in candidates if c.model.context_window > window]
+                        if not candidates:
+                            raise too_long(plan.estimate, window, e.message) from None
+                        break
+                    if not e.retryable:
+                        raise
+                    if number >= MAX_ATTEMPTS:
+                        raise
+                    default = DEFAULT_COOLDOWN[429 if e.status in (429, 529) else "server"]
+                    self.router.cool(cand.model, max(1.0, e.retry_after if e.retry_after is not None else default))
+            else:
+                # Every model failed or is cooling down: wait for the first to recover, if a
+                # rate limit (not a dead server) is the reason and the wait is not too long.
+                soonest = min(self.router.cooling(c.model) for c in candidates)
+                rate_limited = last is None or last.status in (429, 529)
+                if not rate_limited or time.monotonic() + soonest > deadline:
+                    if last is None:
+                        last = ApiError(429, f"every {plan.tier} model is rate limited", retry_after=soonest)
+                    last.retry_after = max(last.retry_after or 0.0, soonest) or None
+                    raise last
+                await asyncio.sleep(soonest)
+
+    async def _attempt(self, request, body, plan: Plan, cand, request_id: str, number: int) -> web.StreamResponse:
+        model = cand.model
+        provider = self.profile.provider(model)
+        ex = Exchange(self.session, provider, model, body, key=self._keys[provider.name],
+                      max_tokens=cand.max_tokens, estimate=plan.estimate, client_headers=request.headers)
+        row = Attempt(
+            session=self.config.session, request_id=request_id, profile=self.profile.name, tier=plan.tier,
+            requested_model=plan.requested, provider=provider.name, upstream_model=model.name,
+            stream=bool(body.get("stream")), position=cand.position, attempt=number,
+        )
+        try:
+            async with self.limiters[provider.name]:
+                ex.started = time.monotonic()  # time spent waiting for a slot is not latency
+                if body.get("stream"):
+                    return await self._stream(request, ex, row, request_id)
+                message = await ex.complete()
+                return web.Response(body=_dumps(message).encode(), content_type="application/json",
+                                    headers={"request-id": request_id})
+        except ApiError as e:
+            row.outcome, row.status, row.error = e.type, e.status, e.message
+            raise
+        except asyncio.CancelledError:
+            row.outcome, row.status = "client_closed", None
+            raise
+        finally:
+            self._record(row, ex, model)
+
+    async def _stream(self, request, ex: Exchange, row: Attempt, request_id: str) -> web.StreamResponse:
+        chunks = ex.stream()
+        try:
+            first = await chunks.__anext__()  # failures up to here can still fall back
+        except BaseException:
+            await chunks.aclose()
+            raise
+        resp = web.StreamResponse(headers={**_SSE_HEADERS, "request-id": request_id})
+        try:
+            await resp.prepare(request)
+            await resp.write(first)
+            async for data in chunks:
+                await resp.write(data)
+        except ApiError as e:
+            # After the first byte the only honest ending is an error event: Claude Code retries.
+            row.outcome, row.status, row.error = e.type, e.status, e.message
+            await resp.write(sse.encode("error", e.body()))
+        except ConnectionResetError:
+            row.outcome, row.status = "client_closed", None
+        finally:
+            await chunks.aclose()
+        return resp
+
+    def _record(self, row: Attempt, ex: Exchange, model) -> None:
+        now = time.monotonic()
+        row.input_tokens, row.output_tokens = ex.input_tokens, ex.output_tokens
+        row.cache_read_tokens, row.cache_write_tokens = ex.cache_read, ex.cache_write
+        row.usage_estimated = ex.usage_estimated
+        if row.outcome != "ok" and ex.first_byte is None:
+            row.input_tokens = row.output_tokens = 0  # nothing was generated: nothing billed
+            row.usage_estimated = False
+        row.latency_ms = round((now - ex.started) * 1000, 1)
+        row.ttft_ms = round((ex.first_byte - ex.started) * 1000, 1) if ex.first_byte else None
+        row.cost_usd = model.cost(row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens)
+        row.list_price_usd = pricing.list_price(row.tier, row.input_tokens, row.output_tokens,
+                                                row.cache_read_tokens, row.cache_write_tokens)
+        log.info(
+            "%s %s %s:%s #%d %s in=%d out=%d %.0fms%s%s", row.request_id, row.tier, row.provider, row.upstream_model,
+            row.position, row.outcome, row.input_tokens, row.output_tokens, row.latency_ms,
+            f" {row.error}" if row.error else "", f" ({'; '.join(ex.notes)})" if ex.notes else "",
+        )
+        if self.ledger:
+            try:
+                self.ledger.record(row)
+            except Exception:  # a locked or full disk must not take the answer down with it
+                log.exception("could not write the usage ledger")
+
+
+async def _body(request: web.Request) -> dict:
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise ApiError(400, f"body: not valid JSON ({e})") from None
+    except RecursionError:
+        raise ApiError(400, "body: JSON nested too deeply") from None
+
+
+def _error_response(e: ApiError) -> web.Response:
+    headers = {"retry-after": str(max(1, round(e.retry_after)))} if e.retry_after else None
+    return web.json_response(e.body(), status=e.status, headers=headers)

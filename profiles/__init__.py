@@ -1,0 +1,1 @@
+"""Built-in profile templates (TOML), shipped inside the package as freeclaude.templates."""
