@@ -1,17 +1,22 @@
 """What Anthropic would have charged: list prices per tier, for the savings column.
 
-USD per million tokens (input, output), Anthropic's published prices for the current
-Opus, Sonnet and Haiku models; cache reads cost a tenth of input. Model names that are no
-tier are priced as Sonnet, the tier Claude Code uses for them.
+USD per million tokens for the models Claude Code asks for by default (Claude Opus 5.5,
+Sonnet 5.5, Haiku 5.5; Anthropic's pricing pages, checked 2026-11): input, output, cache
+read, 5-minute cache write. Haiku 5.5 bills five times these rates for prompts over 100K
+tokens. Model names that are no tier are priced as Sonnet.
 """
 
-LIST_PRICES = {"opus": (5.0, 25.0), "sonnet": (3.0, 15.0), "haiku": (1.0, 5.0)}
-CACHE_READ_FACTOR = 0.1
+LIST_PRICES = {
+    "opus": (4.0, 20.0, 0.20, 5.0),
+    "sonnet": (2.0, 10.0, 0.10, 2.5),
+    "haiku": (0.10, 0.50, 0.01, 0.125),
+}
+HAIKU_LONG_PROMPT = 100_000
 
 
 def list_price(tier: str, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_write: int = 0) -> float:
-    price_in, price_out = LIST_PRICES.get(tier, LIST_PRICES["sonnet"])
-    return (
-        (input_tokens + cache_read * CACHE_READ_FACTOR + cache_write * 1.25) * price_in
-        + output_tokens * price_out
+    price_in, price_out, price_read, price_write = LIST_PRICES.get(tier, LIST_PRICES["sonnet"])
+    scale = 5 if tier == "haiku" and input_tokens + cache_read + cache_write > HAIKU_LONG_PROMPT else 1
+    return scale * (
+        input_tokens * price_in + output_tokens * price_out + cache_read * price_read + cache_write * price_write
     ) / 1e6
