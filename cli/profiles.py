@@ -258,8 +258,9 @@ class Store:
         path = self.path(name)
         if not path.is_file():
             raise ProfileError(f"no profile named {name!r}")
+        was_default = self.default() == name
         path.unlink()
-        if self.default() == name:
+        if was_default:
             rest = self.names()
             self._write_config({"default_profile": rest[0]} if rest else {})
 

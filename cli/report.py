@@ -1,0 +1,51 @@
+"""Rich tables for the exit summary, stats and profile tests."""
+
+from rich.console import Console
+from rich.table import Table
+
+from freeclaude.profiles import TIERS
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def usage_table(rows: dict[str, dict], title: str, key_header: str, total: dict | None = None) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column(key_header)
+    for header in ("requests", "input tokens", "output tokens", "cost", "list price", "saved", "fallbacks", "errors"):
+        table.add_column(header, justify="right")
+
+    def row(name: str, r: dict, style: str | None = None) -> None:
+        table.add_row(
+            name, _n(r["requests"]), _n(r["input_tokens"]), _n(r["output_tokens"]),
+            _usd(r["cost_usd"]), _usd(r["list_price_usd"]), _usd(max(r["list_price_usd"] - r["cost_usd"], 0.0)),
+            _n(r["fallbacks"]), _n(r["errors"]), style=style,
+        )
+
+    order = [t for t in (*TIERS, "default") if t in rows] + sorted(k for k in rows if k not in (*TIERS, "default"))
+    for name in order:
+        row(str(name), rows[name])
+    if total is not None and len(rows) > 1:
+        row("total", total, style="bold")
+    return table
+
+
+def print_summary(console: Console, totals: dict, profile: str) -> None:
+    """The bill at the end of `run`: per tier, on stderr."""
+    if not totals["by_tier"]:
+        console.print(f"[dim]freeclaude: no model requests this session (profile {profile}).[/dim]")
+        return
+    console.print(usage_table(totals["by_tier"], f"freeclaude: this session on profile {profile}", "tier", totals["total"]))
+
+
+def print_stats(console: Console, totals: dict, heading: str) -> None:
+    console.print(f"[bold]{heading}[/bold]")
+    console.print(usage_table(totals["by_tier"], "by tier", "tier", totals["total"]))
+    console.print(usage_table(totals["by_model"], "by model", "model"))
+    console.print(usage_table(totals["by_day"], "by day", "day"))
+    console.print(usage_table(totals["by_profile"], "by profile", "profile"))

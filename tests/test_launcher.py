@@ -1,0 +1,192 @@
+"""`freeclaude run` with a stand-in `claude`: environment, arguments, exit code, signals,
+teardown, and no key leaked anywhere."""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import textwrap
+from urllib.parse import urlparse
+
+import pytest
+
+from freeclaude.launcher import child_env, exit_code, find_claude, main_tier
+from freeclaude.profiles import parse
+from tests.conftest import KEY
+from tests.fakes import Json, completion
+
+STANDIN = textwrap.dedent('''\
+    #!{python}
+    import json, os, signal, sys, time, urllib.request
+    out = os.environ["STANDIN_OUT"]
+    record = {{"argv": sys.argv[1:], "env": dict(os.environ), "pid": os.getpid()}}
+    def dump(**extra):
+        record.update(extra)
+        with open(out + ".tmp", "w") as f:
+            json.dump(record, f)
+        os.replace(out + ".tmp", out)
+    dump()
+    if "--ask" in sys.argv:
+        body = {{"model": "claude-sonnet-5-5", "max_tokens": 20, "messages": [{{"role": "user", "content": "hi"}}]}}
+        req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages?beta=true", json.dumps(body).encode(),
+                                     {{"Authorization": "Bearer " + os.environ["ANTHROPIC_AUTH_TOKEN"],
+                                      "Content-Type": "application/json"}})
+        dump(answer=json.loads(urllib.request.urlopen(req).read()))
+        print("the answer went to stdout")
+    if "--wait" in sys.argv:
+        def on(sig, frame):
+            dump(signal=sig)
+            sys.exit(128 + sig)
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, on)
+        dump(ready=True)
+        time.sleep(30)
+        sys.exit(99)
+    sys.exit(int(sys.argv[sys.argv.index("--exit") + 1]) if "--exit" in sys.argv else 0)
+''')
+
+
+@pytest.fixture
+def standin(tmp_path):
+    path = tmp_path / "claude"
+    path.write_text(STANDIN.format(python=sys.executable))
+    path.chmod(0o755)
+    return path
+
+
+def profile_toml(url: str) -> str:
+    return textwrap.dedent(f'''\
+        [providers.fake]
+        kind = "openai"
+        base_url = "{url}"
+        api_key_env = "FAKE_KEY"
+        [providers.fake.models.big]
+        context_window = 65536
+        input_price = 1.0
+        output_price = 2.0
+        [providers.fake.models.small]
+        context_window = 16384
+        [tiers]
+        opus = ["fake:big"]
+        sonnet = ["fake:small"]
+        ''')
+
+
+async def start_run(tmp_path, standin, fake_url, *claude_args, run_opts=(), new_session=False):
+    home = tmp_path / "home"
+    (home / "profiles").mkdir(parents=True, exist_ok=True)
+    (home / "profiles" / "p.toml").write_text(profile_toml(fake_url))
+    env = {**os.environ, "FREECLAUDE_HOME": str(home), "FREECLAUDE_CLAUDE": str(standin), "FAKE_KEY": KEY,
+           "ANTHROPIC_API_KEY": "sk-ant-should-not-reach-claude", "STANDIN_OUT": str(tmp_path / "standin.json"),
+           "COLUMNS": "200"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "freeclaude", "run", "--profile", "p", *run_opts, "--", *claude_args,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=new_session)
+
+
+def seen(tmp_path) -> dict:
+    return json.loads((tmp_path / "standin.json").read_text())
+
+
+async def test_environment_arguments_exit_code_and_bill(tmp_path, standin, fake):
+    fake.queue(Json(completion({"content": "hello"}, prompt=1234, completion_tokens=56)))
+    proc = await start_run(tmp_path, standin, fake.url, "-p", "say hi", "--model", "sonnet", "--ask", "--exit", "7")
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 7
+    got = seen(tmp_path)
+    assert got["argv"] == ["-p", "say hi", "--model", "sonnet", "--ask", "--exit", "7"]
+    env = got["env"]
+    assert urlparse(env["ANTHROPIC_BASE_URL"]).hostname == "127.0.0.1"
+    assert env["ANTHROPIC_AUTH_TOKEN"].startswith("fc-")
+    assert env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"
+    assert int(env["API_TIMEOUT_MS"]) >= 600000
+    assert env["CLAUDE_CODE_AUTO_COMPACT_WINDOW"] == "16384"  # --model sonnet: the sonnet model's window
+    assert "ANTHROPIC_API_KEY" not in env and "FAKE_KEY" not in env
+    assert KEY not in json.dumps(env)
+    assert got["answer"]["content"][0]["text"] == "hello"
+    # stdout belongs to claude; the bill goes to stderr
+    assert stdout.decode() == "the answer went to stdout\n"
+    summary = stderr.decode()
+    assert "sonnet" in summary and "1,234" in summary and "56" in summary
+    # the port is closed once claude has exited
+    with pytest.raises(OSError):
+        socket.create_connection((urlparse(env["ANTHROPIC_BASE_URL"]).hostname, urlparse(env["ANTHROPIC_BASE_URL"]).port), 1)
+    # the key is nowhere on disk: ledger and log
+    home = tmp_path / "home"
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
+    rows = sqlite3.connect(home / "usage.db").execute("SELECT tier, input_tokens, output_tokens FROM attempts").fetchall()
+    assert rows == [("sonnet", 1234, 56)]
+
+
+async def test_quiet_prints_nothing(tmp_path, standin, fake):
+    proc = await start_run(tmp_path, standin, fake.url, "--exit", "3", run_opts=["--quiet"])
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 3 and stdout == b"" and stderr == b""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+async def test_sigterm_and_sighup_are_forwarded(tmp_path, standin, fake, sig):
+    proc = await start_run(tmp_path, standin, fake.url, "--wait")
+    await _until_ready(tmp_path)
+    proc.send_signal(sig)
+    await asyncio.wait_for(proc.communicate(), 30)
+    assert seen(tmp_path)["signal"] == sig
+    assert proc.returncode == 128 + sig
+
+
+async def test_ctrl_c_reaches_claude_and_freeclaude_survives_to_report(tmp_path, standin, fake):
+    proc = await start_run(tmp_path, standin, fake.url, "--wait", new_session=True)
+    await _until_ready(tmp_path)
+    os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C: the whole foreground group
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert seen(tmp_path)["signal"] == signal.SIGINT
+    assert proc.returncode == 130
+    assert b"Traceback" not in stderr and b"KeyboardInterrupt" not in stderr
+    assert b"no model requests this session" in stderr
+
+
+async def test_child_killed_by_a_signal(tmp_path, standin, fake):
+    proc = await start_run(tmp_path, standin, fake.url, "--wait")
+    await _until_ready(tmp_path)
+    os.kill(seen(tmp_path)["pid"], signal.SIGKILL)
+    await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 128 + signal.SIGKILL
+
+
+async def _until_ready(tmp_path):
+    for _ in range(200):
+        if (tmp_path / "standin.json").exists() and seen(tmp_path).get("ready"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the stand-in never became ready")
+
+
+def test_missing_claude_says_how_to_install(tmp_path):
+    from freeclaude.errors import FreeclaudeError
+    with pytest.raises(FreeclaudeError, match="npm install -g @anthropic-ai/claude-code"):
+        find_claude({"PATH": str(tmp_path)})
+
+
+def test_child_env_unit():
+    p = parse({"providers": {"a": {"kind": "openai", "base_url": "http://h/v1", "api_key_env": "A_KEY",
+                                   "models": {"m": {"context_window": 50000}}}},
+               "tiers": {"opus": ["a:m"]}}, "p", "t")
+    env = child_env({"A_KEY": "s", "ANTHROPIC_API_KEY": "x", "API_TIMEOUT_MS": "5", "HOME": "/h"}, "http://127.0.0.1:1", "tok", p, [])
+    assert env == {"HOME": "/h", "API_TIMEOUT_MS": "5", "ANTHROPIC_BASE_URL": "http://127.0.0.1:1",
+                   "ANTHROPIC_AUTH_TOKEN": "tok", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+                   "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "50000"}
+
+
+@pytest.mark.parametrize("args,tier", [([], "opus"), (["--model", "haiku"], "haiku"), (["--model=claude-sonnet-5-5"], "sonnet"),
+                                       (["-p", "--model"], "opus")])
+def test_main_tier(args, tier):
+    assert main_tier(args) == tier
+
+
+def test_exit_code():
+    assert exit_code(0) == 0 and exit_code(3) == 3 and exit_code(-15) == 143

@@ -1,0 +1,131 @@
+"""`freeclaude profile …` through the CLI runner, against a temporary FREECLAUDE_HOME."""
+
+import tomllib
+
+import pytest
+from typer.testing import CliRunner
+
+from freeclaude import profiles
+from freeclaude.app import app
+from freeclaude.profiles import ProfileError, Store
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path))
+    monkeypatch.delenv("OPENROUTER_API_KEY", raising=False)
+    return tmp_path
+
+
+def cli(*args, env=None):
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def test_add_from_template_list_show_use_remove(home):
+    r = cli("profile", "add", "free", "--template", "openrouter")
+    assert r.exit_code == 0 and "export OPENROUTER_API_KEY" in r.output
+    data = tomllib.loads((home / "profiles" / "free.toml").read_text())
+    assert data["providers"]["openrouter"]["api_key_env"] == "OPENROUTER_API_KEY"
+    assert Store().default() == "free"  # the first profile becomes the default
+
+    cli("profile", "add", "local", "--kind", "openai", "--base-url", "http://127.0.0.1:8080/v1",
+        "--opus", "big", "--opus", "backup", "--haiku", "small")
+    listing = cli("profile", "list").output
+    assert "free" in listing and "local:big, local:backup" in listing and "*" in listing
+
+    shown = cli("profile", "show", "local", env={"OPENROUTER_API_KEY": ""})
+    assert 'opus = [\n    "local:big",\n    "local:backup",\n]' in shown.output
+
+    assert cli("profile", "use", "local").exit_code == 0 and Store().default() == "local"
+    assert cli("profile", "remove", "local").exit_code == 0
+    assert Store().names() == ["free"] and Store().default() == "free"
+
+
+def test_template_with_overrides(home):
+    cli("profile", "add", "mine", "--template", "groq", "--sonnet", "openai/gpt-oss-20b", "--api-key-env", "MY_GROQ")
+    p = Store().load("mine")
+    assert [m.name for m in p.chain("sonnet")] == ["openai/gpt-oss-20b"]
+    assert p.chain("sonnet")[0].context_window == 131072  # the template's model data is kept
+    assert p.key_vars() == ["MY_GROQ"]
+
+
+def test_show_says_whether_keys_are_set_never_their_value(home):
+    cli("profile", "add", "free", "--template", "openrouter")
+    r = cli("profile", "show", "free", env={"OPENROUTER_API_KEY": "sk-or-secret"})
+    assert "$OPENROUTER_API_KEY: set" in r.output and "sk-or-secret" not in r.output
+    r = cli("profile", "show", "free", env={"OPENROUTER_API_KEY": ""})
+    assert "$OPENROUTER_API_KEY: NOT SET" in r.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (("profile", "add", "x", "--template", "nope"), "unknown template 'nope' (templates: anthropic,"),
+    (("profile", "show", "ghost"), "no profile named 'ghost'"),
+    (("profile", "use", "ghost"), "no profile named 'ghost'"),
+    (("profile", "remove", "ghost"), "no profile named 'ghost'"),
+    (("profile", "add", "x"), "needs --base-url"),
+    (("profile", "add", "x", "--base-url", "ftp://x", "--opus", "m"), "base_url must be an http:// or https:// URL"),
+    (("profile", "add", "x", "--base-url", "http://x", "--kind", "grpc"), "--kind must be one of openai, anthropic"),
+    (("profile", "add", "../etc", "--template", "ollama"), "not a valid profile name"),
+    (("stats", "--since", "yesterday"), "--since 'yesterday'"),
+])
+def test_errors_are_one_clear_line(home, args, message):
+    r = cli(*args)
+    assert r.exit_code == 1
+    assert message in r.output and "Traceback" not in r.output
+    assert r.output.startswith("freeclaude:")
+
+
+def test_bad_toml_names_file_and_line(home):
+    (home / "profiles").mkdir()
+    (home / "profiles" / "broken.toml").write_text('[providers.x]\nkind = "openai"\nbase_url = \n')
+    r = cli("profile", "show", "broken")
+    assert r.exit_code == 1 and "broken.toml: bad TOML" in r.output and "line 3" in r.output
+
+
+def test_schema_errors_name_the_setting(home):
+    (home / "profiles").mkdir()
+    (home / "profiles" / "odd.toml").write_text(
+        '[providers.x]\nkind = "openai"\nbase_url = "http://h/v1"\nrpm = -1\n[tiers]\nopus = ["x:m"]\n')
+    r = cli("profile", "show", "odd")
+    assert r.exit_code == 1 and "providers.x.rpm must be a positive integer" in r.output
+
+
+def test_run_without_the_key_says_which_variable(home, monkeypatch):
+    cli("profile", "add", "free", "--template", "openrouter")
+    monkeypatch.setenv("FREECLAUDE_CLAUDE", "true")
+    r = cli("run", "--profile", "free", env={"OPENROUTER_API_KEY": ""})
+    assert r.exit_code == 1 and "needs its key in $OPENROUTER_API_KEY, which is not set" in r.output
+
+
+@pytest.mark.parametrize("name", sorted(profiles.templates()))
+def test_every_template_is_valid_and_complete(name):
+    p = profiles.parse(profiles.template(name), name, name)
+    assert p.description
+    for tier in ("opus", "sonnet", "haiku"):
+        chain = p.chain(tier)
+        assert chain, tier
+        for m in chain:
+            assert m.context_window >= 4096 and m.max_output_tokens >= 1024
+            assert (m.provider, m.name) in {(m2.provider, m2.name) for m2 in p.models()}
+    local = name in ("ollama", "lmstudio", "llamacpp", "vllm")
+    assert bool(p.key_vars()) != local
+
+
+def test_gemini_template_cleans_schemas():
+    p = profiles.parse(profiles.template("gemini"), "g", "g")
+    assert all(m.quirks.clean_schema for m in p.models())
+
+
+def test_resolve_without_any_profile_explains():
+    with pytest.raises(ProfileError, match="no profile yet"):
+        Store(root=__import__("pathlib").Path("/nonexistent-freeclaude")).resolve(None)
+
+
+def test_save_is_atomic_and_validated(home):
+    store = Store()
+    with pytest.raises(ProfileError):
+        store.save("bad", {"providers": {}, "tiers": {}})
+    assert not store.exists("bad")
+    assert [p.name for p in (home / "profiles").iterdir()] == [] if (home / "profiles").exists() else True
