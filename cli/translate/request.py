@@ -87,6 +87,8 @@ def validate(body, *, count_only: bool = False) -> None:
             _need(isinstance(t, dict) and isinstance(t.get("name"), str) and t["name"], f"tools.{i}.name", "must be a non-empty string")
             schema = t.get("input_schema")
             _need(schema is None or isinstance(schema, dict), f"tools.{i}.input_schema", "must be an object")
+            desc = t.get("description")
+            _need(desc is None or isinstance(desc, str), f"tools.{i}.description", "must be a string")
     tc = body.get("tool_choice")
     if tc is not None:
         _need(isinstance(tc, dict) and tc.get("type") in ("auto", "any", "tool", "none"), "tool_choice.type", "must be auto, any, tool or none")

@@ -16,6 +16,10 @@ _PER_MESSAGE = 4
 _PER_TOOL = 8
 
 
+def _str(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def count_text(text: str) -> int:
     return len(_TOKEN.findall(text))
 
@@ -30,8 +34,8 @@ def estimate(body: dict) -> int:
         extra += _PER_MESSAGE + _content(msg.get("content"), texts)
     for tool in body.get("tools") or ():
         extra += _PER_TOOL
-        texts.append(tool.get("name", ""))
-        texts.append(tool.get("description") or "")
+        texts.append(_str(tool.get("name")))
+        texts.append(_str(tool.get("description")))
         if tool.get("input_schema"):
             texts.append(json.dumps(tool["input_schema"], ensure_ascii=False))
     return count_text("\n".join(texts)) + extra
@@ -46,17 +50,17 @@ def _content(content, texts: list[str]) -> int:
     for block in content or ():
         kind = block.get("type")
         if kind == "text":
-            texts.append(block.get("text", ""))
+            texts.append(_str(block.get("text")))
         elif kind == "image":
             extra += IMAGE_TOKENS
         elif kind == "tool_use":
-            texts.append(block.get("name", ""))
+            texts.append(_str(block.get("name")))
             texts.append(json.dumps(block.get("input") or {}, ensure_ascii=False))
         elif kind == "tool_result":
             extra += _content(block.get("content"), texts)
         elif kind == "thinking":
-            texts.append(block.get("thinking", ""))
+            texts.append(_str(block.get("thinking")))
         elif kind == "document":
             source = block.get("source") or {}
-            texts.append(source.get("data", "") if source.get("type") == "text" else "")
+            texts.append(_str(source.get("data")) if source.get("type") == "text" else "")
     return extra
