@@ -8,9 +8,11 @@ import time
 class Limiter:
     """At most `rpm` requests started in any 60 s, at most `concurrency` in flight."""
 
-    def __init__(self, rpm: int | None = None, concurrency: int | None = None, clock=time.monotonic) -> None:
+    def __init__(self, rpm: int | None = None, concurrency: int | None = None,
+                 clock=time.monotonic, sleep=asyncio.sleep) -> None:
         self.rpm = rpm
         self._clock = clock
+        self._sleep = sleep
         self._started: collections.deque[float] = collections.deque()
         self._sem = asyncio.Semaphore(concurrency) if concurrency else None
         self._lock = asyncio.Lock()  # one waiter at a time takes the next rpm slot, in order
@@ -25,7 +27,7 @@ class Limiter:
                     if len(self._started) < self.rpm:
                         self._started.append(now)
                         break
-                    await asyncio.sleep(60 - (now - self._started[0]))
+                    await self._sleep(60 - (now - self._started[0]))
         if self._sem:
             await self._sem.acquire()
         return self

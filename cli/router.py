@@ -1,7 +1,6 @@
 """Which upstream model answers: the tier of a model name, its fallback chain, cooldowns and
 whether the prompt fits each model's window."""
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -13,8 +12,9 @@ from freeclaude.translate.errors import too_long
 MIN_OUTPUT = 1024
 # The estimate can be a few percent under a model's own count; leave room for that when
 # clamping max_tokens, since vLLM-style servers reject prompt + max_tokens > window.
-ESTIMATE_MARGIN = 1.08
+ESTIMATE_MARGIN_PCT = 8
 DEFAULT_COOLDOWN = {429: 20.0, "server": 5.0}
+MIN_COOLDOWN = 0.25  # even "Retry-After: 0" must not turn the retry loop into a busy loop
 
 
 def tier_of(model_name: str) -> str:
@@ -38,7 +38,7 @@ class Plan:
 
 
 def max_tokens_for(model: Model, requested: int, estimate: int) -> int:
-    room = model.context_window - math.ceil(estimate * ESTIMATE_MARGIN)
+    room = model.context_window - estimate - (estimate * ESTIMATE_MARGIN_PCT + 99) // 100
     return max(1, min(requested, model.max_output_tokens, room))
 
 

@@ -24,7 +24,7 @@ from freeclaude.errors import FreeclaudeError
 from freeclaude.ledger import Attempt, Ledger
 from freeclaude.limits import Limiter
 from freeclaude.profiles import TIERS, Profile
-from freeclaude.router import DEFAULT_COOLDOWN, Plan, Router
+from freeclaude.router import DEFAULT_COOLDOWN, MIN_COOLDOWN, Plan, Router
 from freeclaude.translate import sse
 from freeclaude.translate.errors import ApiError, envelope, is_overflow, too_long
 from freeclaude.translate.request import InvalidRequest, validate
@@ -227,7 +227,7 @@ class Server:
                     if number >= MAX_ATTEMPTS:
                         raise
                     default = DEFAULT_COOLDOWN[429 if e.status in (429, 529) else "server"]
-                    self.router.cool(cand.model, max(1.0, e.retry_after if e.retry_after is not None else default))
+                    self.router.cool(cand.model, max(MIN_COOLDOWN, e.retry_after if e.retry_after is not None else default))
             else:
                 # Every model failed or is cooling down: wait for the first to recover, if a
                 # rate limit (not a dead server) is the reason and the wait is not too long.
