@@ -17,6 +17,7 @@ from freeclaude.server import Config, Server
 # Local models can take minutes to read Claude Code's prompt before the first token.
 API_TIMEOUT_MS = "1800000"
 INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
+AUTO_COMPACT_MIN = 100_000
 
 
 def find_claude(env: Mapping[str, str]) -> str:
@@ -44,16 +45,21 @@ def child_env(base: Mapping[str, str], base_url: str, token: str, profile: Profi
     env = dict(base)
     for var in ("ANTHROPIC_API_KEY", "FREECLAUDE_CLAUDE", *profile.key_vars()):
         env.pop(var, None)  # upstream keys stay with the gateway
-    chain = profile.chain(main_tier(claude_args))
-    env.update(
-        ANTHROPIC_BASE_URL=base_url,
-        ANTHROPIC_AUTH_TOKEN=token,
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
-        # Compact where the main model's window really ends, not at Claude's 200k.
-        CLAUDE_CODE_AUTO_COMPACT_WINDOW=str(chain[0].context_window),
-    )
+    env.update(ANTHROPIC_BASE_URL=base_url, ANTHROPIC_AUTH_TOKEN=token, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+    env.update(compact_env(profile.chain(main_tier(claude_args))[0].context_window))
     env.setdefault("API_TIMEOUT_MS", API_TIMEOUT_MS)
     return env
+
+
+def compact_env(window: int) -> dict[str, str]:
+    """Auto-compact where the main model's window really ends, not at Claude's own window.
+
+    Claude Code (2.1.330) reads an auto-compact window under 100k as 100k, so a smaller
+    window is given as a percentage of that 100k instead."""
+    if window >= AUTO_COMPACT_MIN:
+        return {"CLAUDE_CODE_AUTO_COMPACT_WINDOW": str(window)}
+    return {"CLAUDE_CODE_AUTO_COMPACT_WINDOW": str(AUTO_COMPACT_MIN),
+            "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": str(max(1, window * 100 // AUTO_COMPACT_MIN))}
 
 
 def log_to_file(path: Path) -> logging.Handler:

@@ -26,7 +26,7 @@ from freeclaude.limits import Limiter
 from freeclaude.profiles import TIERS, Profile
 from freeclaude.router import DEFAULT_COOLDOWN, MIN_COOLDOWN, Plan, Router
 from freeclaude.translate import sse
-from freeclaude.translate.errors import ApiError, envelope, is_overflow, too_long
+from freeclaude.translate.errors import ApiError, envelope, is_overflow, overflow_limit, too_long
 from freeclaude.translate.request import InvalidRequest, validate
 from freeclaude.translate.tokens import estimate
 from freeclaude.upstream import Exchange
@@ -137,10 +137,10 @@ class Server:
     async def _errors(self, request: web.Request, handler):
         try:
             return await handler(request)
-        except ApiError as e:
-            return _error_response(e)
         except InvalidRequest as e:
-            return _error_response(ApiError(400, str(e)))
+            return _error_response(ApiError(400, str(e)), request)
+        except ApiError as e:
+            return _error_response(e, request)
         except web.HTTPException as e:
             if e.status < 400:
                 raise
@@ -153,7 +153,7 @@ class Server:
             raise
         except Exception:
             log.exception("internal error on %s %s", request.method, request.path)
-            return _error_response(ApiError(500, "freeclaude hit an internal error; the details are in its log"))
+            return _error_response(ApiError(500, "freeclaude hit an internal error; the details are in its log"), request)
 
     @web.middleware
     async def _auth(self, request: web.Request, handler):
@@ -216,11 +216,12 @@ class Server:
                     number += 1
                     last = e
                     if e.status == 400 and is_overflow(e.message):
-                        # Our estimate was low for this model: only bigger windows can help.
+                        # Our estimate was low for this model (or its window smaller than the
+                        # profile says): only bigger windows can help.
                         window = cand.model.context_window
                         candidates = [c for c in candidates if c.model.context_window > window]
                         if not candidates:
-                            raise too_long(plan.estimate, window, e.message) from None
+                            raise too_long(plan.estimate, overflow_limit(e.message) or window, e.message) from None
                         break
                     if not e.retryable:
                         raise
@@ -325,6 +326,7 @@ async def _body(request: web.Request) -> dict:
         raise ApiError(400, "body: JSON nested too deeply") from None
 
 
-def _error_response(e: ApiError) -> web.Response:
+def _error_response(e: ApiError, request: web.Request) -> web.Response:
+    log.warning("%s %s -> %d %s: %s", request.method, request.path, e.status, e.type, e.message)
     headers = {"retry-after": str(max(1, round(e.retry_after)))} if e.retry_after else None
     return web.json_response(e.body(), status=e.status, headers=headers)

@@ -15,7 +15,7 @@ from freeclaude.providers import Model, Provider
 from freeclaude.translate import sse
 from freeclaude.translate.errors import ApiError, envelope, from_stream_error, from_upstream, retry_after
 from freeclaude.translate.request import ToolNames, strip_billing, text_of, to_openai
-from freeclaude.translate.response import from_openai
+from freeclaude.translate.response import events_from_openai, from_openai
 from freeclaude.translate.stream import IncompleteStream, StreamTranslator, UpstreamStreamError
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -130,28 +130,40 @@ class Exchange:
     async def _openai_stream(self) -> AsyncIterator[bytes]:
         payload, tr = self._openai_request(stream=True)
         url = self.provider.base_url + "/chat/completions"
+        seen = 0  # data lines received
         try:
             async with self._post(url, payload, self._openai_headers()) as resp:
                 await self._raise_for(resp)
                 decoder = sse.Decoder()
                 done = False
                 loads, feed, encode_all = json.loads, tr.feed, sse.encode_all
-                async for chunk in resp.content.iter_any():
-                    events = []
-                    for _, data in decoder.feed(chunk):
-                        if data == "[DONE]":
-                            done = True
+                try:
+                    async for chunk in resp.content.iter_any():
+                        events = []
+                        for _, data in decoder.feed(chunk):
+                            seen += 1
+                            if data == "[DONE]":
+                                done = True
+                                break
+                            try:
+                                obj = loads(data)
+                            except ValueError:
+                                self.notes.append("skipped a stream line that is not JSON")
+                                continue
+                            events += feed(obj)
+                        if events:
+                            yield encode_all(events)
+                        if done:
                             break
-                        try:
-                            obj = loads(data)
-                        except ValueError:
-                            self.notes.append("skipped a stream line that is not JSON")
-                            continue
-                        events += feed(obj)
-                    if events:
-                        yield encode_all(events)
-                    if done:
-                        break
+                except aiohttp.ClientPayloadError:
+                    if seen:
+                        raise
+                if not seen:
+                    # 200 and then not one event: llama-cpp-python fails a stream this way and
+                    # reports the reason (a prompt over its context) only when not streaming.
+                    self.notes.append("the stream closed empty: asked again without streaming")
+                    yield encode_all(await self._openai_unstreamed(tr))
+                    return
                 if not done:
                     for _, data in decoder.flush():
                         if data == "[DONE]":
@@ -161,6 +173,12 @@ class Exchange:
                 yield encode_all(tr.finish(done=done))
         finally:
             self._take_usage(tr)
+
+    async def _openai_unstreamed(self, tr: StreamTranslator) -> list:
+        payload, _ = self._openai_request(stream=False)
+        async with self._post(self.provider.base_url + "/chat/completions", payload, self._openai_headers()) as resp:
+            await self._raise_for(resp)
+            return events_from_openai(await resp.json(content_type=None), tr)
 
     async def _openai_complete(self) -> dict:
         payload, tr = self._openai_request(stream=False)

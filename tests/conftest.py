@@ -1,13 +1,19 @@
+import asyncio
 import json
+import os
+import sys
 from pathlib import Path
 
 import anthropic
 import pytest
+import tomli_w
 
 from freeclaude.server import Config, Server
 from tests.fakes import Fake
 
-WIRE = Path(__file__).resolve().parent / "wire"
+ROOT = Path(__file__).resolve().parent.parent
+WIRE = ROOT / "tests" / "wire"
+CLAUDE = ROOT / "node_modules" / ".bin" / "claude"
 TOKEN = "test-token"
 KEY = "sk-upstream-secret-123"
 
@@ -55,3 +61,36 @@ async def sdk():
     yield make
     for client in clients:
         await client.close()
+
+
+@pytest.fixture
+def claude_bin() -> Path:
+    if not CLAUDE.exists():
+        pytest.fail(f"Claude Code is not installed at {CLAUDE}: run `npm ci` in {ROOT}")
+    return CLAUDE
+
+
+async def run_claude(tmp_path: Path, claude: Path, profile: dict, *claude_args: str, timeout: float = 180):
+    """`freeclaude run --profile p -- ARGS` with the real Claude Code, in a fresh home and project.
+    Returns exit code, stdout, stderr, the freeclaude home and the project directory."""
+    home = tmp_path / "fc-home"
+    (home / "profiles").mkdir(parents=True, exist_ok=True)
+    (home / "profiles" / "p.toml").write_text(tomli_w.dumps(profile))
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    user_home = tmp_path / "user-home"  # Claude Code's own config starts empty
+    user_home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE"))}
+    env.update(HOME=str(user_home), FREECLAUDE_HOME=str(home), FREECLAUDE_CLAUDE=str(claude), FAKE_KEY=KEY,
+               COLUMNS="200", CI="1")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "freeclaude", "run", "--profile", "p", "--", *claude_args,
+        cwd=project, env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        stdout, stderr = await proc.communicate()
+        raise AssertionError(f"claude did not finish in {timeout} s: {stdout.decode()}\n{stderr.decode()}")
+    return proc.returncode, stdout.decode(), stderr.decode(), home, project

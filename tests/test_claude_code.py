@@ -1,31 +1,19 @@
 """The real Claude Code, from npm, through `freeclaude run`, against a scripted loopback upstream."""
 
-import asyncio
 import json
-import os
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import KEY
+from tests.conftest import KEY, run_claude
 from tests.fakes import Json, Stream, call, chunk, usage
 from tests.fakes import completion as make_completion
 
-ROOT = Path(__file__).resolve().parent.parent
-CLAUDE = ROOT / "node_modules" / ".bin" / "claude"
 pytestmark = pytest.mark.claude
 
 FILE_CONTENT = "hello from a free model\n"
 ANSWER = "I wrote hello.txt for you."
-
-
-@pytest.fixture
-def claude_bin() -> Path:
-    if not CLAUDE.exists():
-        pytest.fail(f"Claude Code is not installed at {CLAUDE}: run `npm ci` in {ROOT}")
-    return CLAUDE
 
 
 class Upstream:
@@ -60,34 +48,10 @@ class Upstream:
                        chunk(usage=usage(prompt, completion))])
 
 
-def profile_toml(url: str, window: int = 200000) -> str:
-    return (f'[providers.fake]\nkind = "openai"\nbase_url = "{url}"\napi_key_env = "FAKE_KEY"\n'
-            f'[providers.fake.models.free-model]\ncontext_window = {window}\nmax_output_tokens = 16384\n'
-            f'input_price = 0.5\noutput_price = 1.5\n[tiers]\ndefault = ["fake:free-model"]\n')
-
-
-async def run_claude(tmp_path: Path, claude: Path, url: str, *claude_args: str, window: int = 200000, timeout: float = 180):
-    home = tmp_path / "fc-home"
-    (home / "profiles").mkdir(parents=True, exist_ok=True)
-    (home / "profiles" / "p.toml").write_text(profile_toml(url, window))
-    project = tmp_path / "project"
-    project.mkdir(exist_ok=True)
-    user_home = tmp_path / "user-home"  # Claude Code's own config starts empty
-    user_home.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE"))}
-    env.update(HOME=str(user_home), FREECLAUDE_HOME=str(home), FREECLAUDE_CLAUDE=str(claude), FAKE_KEY=KEY,
-               COLUMNS="200", CI="1")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "freeclaude", "run", "--profile", "p", "--", *claude_args,
-        cwd=project, env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
-        proc.kill()
-        stdout, stderr = await proc.communicate()
-        raise AssertionError(f"claude did not finish: {stdout.decode()}\n{stderr.decode()}")
-    return proc.returncode, stdout.decode(), stderr.decode(), home, project
+def fake_profile(url: str, window: int = 200000) -> dict:
+    return {"providers": {"fake": {"kind": "openai", "base_url": url, "api_key_env": "FAKE_KEY", "models": {
+                "free-model": {"context_window": window, "max_output_tokens": 16384, "input_price": 0.5, "output_price": 1.5}}}},
+            "tiers": {"default": ["fake:free-model"]}}
 
 
 async def test_claude_code_writes_a_file_through_freeclaude(tmp_path, fake, claude_bin):
@@ -95,7 +59,7 @@ async def test_claude_code_writes_a_file_through_freeclaude(tmp_path, fake, clau
     upstream = Upstream(project / "hello.txt")
     fake.default = upstream
     code, out, err, home, project = await run_claude(
-        tmp_path, claude_bin, fake.url, "-p", "Create hello.txt saying hello", "--allowedTools", "Write")
+        tmp_path, claude_bin, fake_profile(fake.url), "-p", "Create hello.txt saying hello", "--allowedTools", "Write")
     assert code == 0, f"stdout: {out}\nstderr: {err}"
     assert (project / "hello.txt").read_text() == FILE_CONTENT
     assert ANSWER in out

@@ -234,3 +234,20 @@ async def test_real_claude_code_request_reaches_the_upstream_clean(fake, gateway
     assert sent["max_tokens"] == 8192
     assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "tool", ]
     assert "x-anthropic-billing-header" not in json.dumps(sent)
+
+
+async def test_an_empty_stream_is_asked_again_without_streaming(fake, gateway):
+    """llama-cpp-python answers 200 and closes an overflowing stream empty; only the
+    unstreamed request says why."""
+    fake.queue(Stream([], done=False, comment=False),
+               Json({"error": {"message": "This model's maximum context length is 4096 tokens.",
+                               "code": "context_length_exceeded"}}, status=400))
+    server = await gateway(profile(fake.url, context_window=65536))
+    status, _, raw = await post(server, body={**BODY, "stream": True})
+    err = envelope(raw)
+    assert status == 400 and err["message"].startswith("prompt is too long: ") and "> 4096 maximum" in err["message"]
+    assert [r.body.get("stream") for r in fake.received] == [True, None]
+
+    fake.queue(Stream([], done=False, comment=False), Json(completion({"content": "recovered"})))
+    status, _, raw = await post(server, body={**BODY, "stream": True})
+    assert status == 200 and b'"text":"recovered"' in raw and b"message_stop" in raw

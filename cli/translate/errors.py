@@ -76,8 +76,17 @@ def upstream_message(body: str) -> str:
     return body.strip()[:500]
 
 
+_LIMIT = re.compile(r"(?:context length is|context window (?:of|is)|context size (?:of|is)|n_ctx\W{0,3})\s*(\d+)", re.I)
+
+
 def is_overflow(message: str) -> bool:
     return bool(_OVERFLOW.search(message))
+
+
+def overflow_limit(message: str) -> int | None:
+    """The window an upstream says it has, when its overflow error names one."""
+    match = _LIMIT.search(message)
+    return int(match.group(1)) if match else None
 
 
 def from_upstream(status: int, body: str, where: str, retry_after: float | None = None) -> ApiError:

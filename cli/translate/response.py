@@ -10,6 +10,11 @@ from freeclaude.translate.stream import StreamTranslator, UpstreamStreamError
 
 
 def from_openai(resp: dict, translator: StreamTranslator) -> dict:
+    return accumulate(events_from_openai(resp, translator))
+
+
+def events_from_openai(resp: dict, translator: StreamTranslator) -> list:
+    """The stream events a whole response makes."""
     if not isinstance(resp, dict):
         raise UpstreamStreamError({"message": "the upstream answered with something that is not a JSON object"})
     if resp.get("error"):
@@ -21,7 +26,7 @@ def from_openai(resp: dict, translator: StreamTranslator) -> dict:
     chunk = {"choices": [{"delta": first.get("message") or {}, "finish_reason": first.get("finish_reason") or "stop",
                           "stop_reason": first.get("stop_reason")}],
              "usage": resp.get("usage")}
-    return accumulate(translator.feed(chunk) + translator.finish(done=True))
+    return translator.feed(chunk) + translator.finish(done=True)
 
 
 def accumulate(events) -> dict:

@@ -77,7 +77,8 @@ class StreamTranslator:
         self.repaired_calls = 0
         self.invalid_calls = 0
         self.anomalies: list[str] = []
-        self._chars = 0  # output characters, for an estimate when the upstream reports no usage
+        self._chars = 0  # output characters and deltas, for an estimate when the upstream reports no usage
+        self._deltas = 0
         self._block: str | None = None
         self._next = 0
         self._calls: list[_Call] = []
@@ -154,8 +155,9 @@ class StreamTranslator:
 
     @property
     def billed_output(self) -> int:
-        """Output tokens as reported, else estimated from what was sent (about 4 characters each)."""
-        return self.output_tokens if self.usage_reported else (self._chars + 3) // 4
+        """Output tokens as reported, else estimated from what was sent: about 4 characters a
+        token, or one per delta where the upstream streams a token at a time (llama.cpp)."""
+        return self.output_tokens if self.usage_reported else max(self._deltas, (self._chars + 3) // 4)
 
     def usage(self) -> dict:
         return {
@@ -203,6 +205,7 @@ class StreamTranslator:
         self._next += 1
 
     def _delta(self, delta: dict, ev: list[Event]) -> None:
+        self._deltas += 1
         ev.append(("content_block_delta", {"type": "content_block_delta", "index": self._next - 1, "delta": delta}))
 
     def _close(self, ev: list[Event], truncated: bool = False) -> None:

@@ -59,3 +59,13 @@ def test_retry_after_forms():
     assert 25 <= retry_after({"retry-after": formatdate(time.time() + 30, usegmt=True)}) <= 31
     assert retry_after({"retry-after": "soon"}) is None
     assert retry_after({}) is None
+
+
+@pytest.mark.parametrize("message,limit", [
+    ("This model's maximum context length is 4096 tokens. However, you requested 8348 tokens", 4096),
+    ("Requested tokens (9000) exceed context window of 8192", 8192),
+    ("the request exceeds the available context size, try increasing it", None),
+])
+def test_overflow_limit(message, limit):
+    from freeclaude.translate.errors import overflow_limit
+    assert overflow_limit(message) == limit
