@@ -78,6 +78,7 @@ _TOTALS = """
     count(*) AS attempts,
     sum(outcome != 'ok') AS errors,
     count(DISTINCT CASE WHEN outcome = 'ok' AND position > 0 THEN request_id END) AS fallbacks,
+    sum(usage_estimated) AS estimated,
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
     sum(cache_read_tokens) AS cache_read_tokens,

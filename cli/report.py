@@ -35,12 +35,19 @@ def usage_table(rows: dict[str, dict], title: str, key_header: str, total: dict 
     return table
 
 
+def _estimated_note(console: Console, totals: dict) -> None:
+    n = totals["total"]["estimated"]
+    if n:
+        console.print(f"[dim]{n} attempt(s) got no usage from the upstream: their tokens are estimated.[/dim]")
+
+
 def print_summary(console: Console, totals: dict, profile: str) -> None:
     """The bill at the end of `run`: per tier, on stderr."""
     if not totals["by_tier"]:
         console.print(f"[dim]freeclaude: no model requests this session (profile {profile}).[/dim]")
         return
     console.print(usage_table(totals["by_tier"], f"freeclaude: this session on profile {profile}", "tier", totals["total"]))
+    _estimated_note(console, totals)
 
 
 def print_stats(console: Console, totals: dict, heading: str) -> None:
@@ -49,3 +56,4 @@ def print_stats(console: Console, totals: dict, heading: str) -> None:
     console.print(usage_table(totals["by_model"], "by model", "model"))
     console.print(usage_table(totals["by_day"], "by day", "day"))
     console.print(usage_table(totals["by_profile"], "by profile", "profile"))
+    _estimated_note(console, totals)

@@ -1,0 +1,89 @@
+"""The ledger and `freeclaude stats`: the same numbers as the exit summary, by tier, model, day, profile."""
+
+import json
+import sqlite3
+import time
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from freeclaude import report
+from freeclaude.app import app
+from freeclaude.ledger import MIGRATIONS, Attempt, Ledger
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path))
+    return tmp_path
+
+
+def attempt(**kw) -> Attempt:
+    base = dict(session="s1", request_id="r1", profile="free", tier="opus", requested_model="claude-opus-5-5",
+                provider="or", upstream_model="m1", stream=True, position=0, attempt=0,
+                input_tokens=1000, output_tokens=100, cost_usd=0.0, list_price_usd=0.006)
+    base.update(kw)
+    return Attempt(**base)
+
+
+def fill(path):
+    with Ledger(path) as ledger:
+        ledger.record(attempt(request_id="r1", outcome="rate_limit_error", status=429, input_tokens=0, output_tokens=0,
+                              list_price_usd=0.0))
+        ledger.record(attempt(request_id="r1", upstream_model="m2", position=1, attempt=1))
+        ledger.record(attempt(request_id="r2", tier="haiku", input_tokens=50, output_tokens=5, list_price_usd=0.00001,
+                              usage_estimated=True))
+        ledger.record(attempt(request_id="r3", profile="other", session="s2", ts=time.time() - 10 * 86400))
+
+
+def cli(*args):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def test_empty_history_is_a_friendly_line(home):
+    r = cli("stats")
+    assert r.exit_code == 0 and "no usage recorded yet" in r.output
+    r = cli("stats", "--json")
+    assert json.loads(r.output)["by_tier"] == {}
+
+
+def test_json_shape_and_filters(home):
+    fill(home / "usage.db")
+    data = json.loads(cli("stats", "--json").output)
+    assert data["by_tier"]["opus"] == {
+        "requests": 2, "attempts": 3, "errors": 1, "fallbacks": 1, "estimated": 0, "input_tokens": 2000,
+        "output_tokens": 200, "cache_read_tokens": 0, "cost_usd": 0.0, "list_price_usd": 0.012}
+    assert data["by_tier"]["haiku"]["estimated"] == 1
+    assert set(data["by_model"]) == {"or:m1", "or:m2"} and set(data["by_profile"]) == {"free", "other"}
+    assert len(data["by_day"]) == 2
+    recent = json.loads(cli("stats", "--json", "--since", "7d").output)
+    assert recent["by_tier"]["opus"]["requests"] == 1 and "other" not in recent["by_profile"]
+    only = json.loads(cli("stats", "--json", "--profile", "other").output)
+    assert list(only["by_profile"]) == ["other"]
+
+
+def test_tables_match_the_exit_summary(home):
+    fill(home / "usage.db")
+    out = cli("stats").output
+    for heading in ("by tier", "by model", "by day", "by profile"):
+        assert heading in out
+    with Ledger(home / "usage.db") as ledger:
+        session = ledger.totals(session="s1")
+    console = Console(record=True, width=200)
+    report.print_summary(console, session, "free")
+    summary = console.export_text()
+    assert "opus" in summary and "1,000" in summary and "haiku" in summary
+    assert "1 attempt(s) got no usage from the upstream" in summary
+    # the opus row of the summary is the opus row of stats for the same span
+    opus_row = next(line for line in summary.splitlines() if line.strip("│ ").startswith("opus"))
+    assert opus_row in cli("stats", "--profile", "free").output
+
+
+def test_migrations_are_numbered_and_idempotent(tmp_path):
+    path = tmp_path / "usage.db"
+    Ledger(path).close()
+    Ledger(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
