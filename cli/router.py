@@ -12,7 +12,7 @@ from freeclaude.translate.errors import too_long
 MIN_OUTPUT = 1024
 # The estimate can be a few percent under a model's own count; leave room for that when
 # clamping max_tokens, since vLLM-style servers reject prompt + max_tokens > window.
-ESTIMATE_MARGIN_PCT = 8
+ESTIMATE_MARGIN_PCT = 5
 DEFAULT_COOLDOWN = {429: 20.0, "server": 5.0}
 MIN_COOLDOWN = 0.25  # even "Retry-After: 0" must not turn the retry loop into a busy loop
 
@@ -37,9 +37,13 @@ class Plan:
     candidates: tuple[Candidate, ...]
 
 
+def room(model: Model, estimate: int) -> int:
+    """Tokens left for output after the prompt, with a margin for the estimate's error."""
+    return model.context_window - estimate - (estimate * ESTIMATE_MARGIN_PCT + 99) // 100
+
+
 def max_tokens_for(model: Model, requested: int, estimate: int) -> int:
-    room = model.context_window - estimate - (estimate * ESTIMATE_MARGIN_PCT + 99) // 100
-    return max(1, min(requested, model.max_output_tokens, room))
+    return max(1, min(requested, model.max_output_tokens, room(model, estimate)))
 
 
 class Router:
@@ -56,15 +60,19 @@ class Router:
         else:
             tier = tier_of(model_name)
             chain = self.profile.chain(tier)
+        # A model fits when, after the prompt and the estimate's margin, it has room for some
+        # output: a request squeezed to a few tokens of answer helps nobody, while "prompt
+        # is too long" makes Claude Code compact.
         need = min(requested_max, MIN_OUTPUT)
         fits = tuple(
             Candidate(m, pos, max_tokens_for(m, requested_max, estimate))
             for pos, m in enumerate(chain)
-            if estimate + need <= m.context_window
+            if room(m, estimate) >= need
         )
         if not fits:
             biggest = max(chain, key=lambda m: m.context_window)
-            raise too_long(estimate, biggest.context_window - need, f"the largest window in the {tier} chain is {biggest.name}'s")
+            limit = (biggest.context_window - need) * 100 // (100 + ESTIMATE_MARGIN_PCT)  # the largest prompt that fits
+            raise too_long(estimate, limit, f"the largest window in the {tier} chain is {biggest.name}'s")
         return Plan(tier=tier, requested=model_name, estimate=estimate, candidates=fits)
 
     # -------------------------------------------------------------- cooldowns

@@ -1,6 +1,7 @@
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -86,11 +87,11 @@ async def run_claude(tmp_path: Path, claude: Path, profile: dict, *claude_args: 
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "freeclaude", "run", "--profile", "p", "--", *claude_args,
         cwd=project, env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
     try:
         stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout)
     except asyncio.TimeoutError:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)  # claude too, not only freeclaude
         stdout, stderr = await proc.communicate()
         raise AssertionError(f"claude did not finish in {timeout} s: {stdout.decode()}\n{stderr.decode()}")
     return proc.returncode, stdout.decode(), stderr.decode(), home, project

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from freeclaude.translate.tokens import count_text
 from tests.conftest import KEY, run_claude
 from tests.fakes import Json, Stream, call, chunk, usage
 from tests.fakes import completion as make_completion
@@ -74,3 +75,59 @@ async def test_claude_code_writes_a_file_through_freeclaude(tmp_path, fake, clau
     total_in = sum(p for p, _ in upstream.reported)
     assert f"{total_in:,}" in err
     assert KEY not in out + err
+
+
+class RateLimitedSmallModel:
+    """Issue 4's upstream: a 32k window, an 8k output cap, and a 429 for every second request.
+    It writes the next missing file each turn (about 700 tokens each, so the history outgrows
+    the window and Claude Code has to compact), answers compaction requests with a summary,
+    and reports as usage the prompt size it was sent, as a real model would."""
+
+    def __init__(self, project: Path, files: int) -> None:
+        self.project = project
+        self.files = files
+        self.calls = 0
+        self.served: list[tuple[int, int]] = []
+        self.max_tokens: list[int] = []
+        self.compactions = 0
+
+    def __call__(self, body: dict):
+        self.calls += 1
+        if self.calls % 2 == 0:
+            return Json({"error": {"message": "rate limited, try again"}}, status=429, headers={"Retry-After": "0.3"})
+        self.max_tokens.append(body["max_tokens"])
+        prompt = count_text(json.dumps(body["messages"])) + count_text(json.dumps(body.get("tools") or []))
+        self.served.append((prompt, 30))
+        end = [chunk(finish="stop"), chunk(usage=usage(prompt, 30))]
+        if "Respond with TEXT ONLY" in str(body["messages"][-1].get("content")):
+            self.compactions += 1
+            return Stream([chunk({"content": "<summary>Writing the parts one by one.</summary>"})] + end)
+        missing = [i for i in range(self.files) if not (self.project / f"part{i}.txt").exists()]
+        if not missing:
+            return Stream([chunk({"content": f"All {self.files} parts are written."})] + end)
+        n = missing[0]
+        args = json.dumps({"file_path": str(self.project / f"part{n}.txt"), "content": "word " * 700 + f"part {n}\n"})
+        return Stream([chunk({"content": f"Writing part {n}."}),
+                       chunk({"tool_calls": [call(0, f"call_{self.calls}", "Write", args[:12])]}),
+                       chunk({"tool_calls": [call(0, args=args[12:])]}),
+                       chunk(finish="tool_calls"), chunk(usage=usage(prompt, 30))])
+
+
+async def test_a_long_session_on_a_rate_limited_small_model(tmp_path, fake, claude_bin):
+    project = tmp_path / "project"
+    upstream = RateLimitedSmallModel(project, files=24)
+    fake.default = upstream
+    data = fake_profile(fake.url, window=32768)
+    data["providers"]["fake"]["models"]["free-model"]["max_output_tokens"] = 8192
+    code, out, err, home, _ = await run_claude(
+        tmp_path, claude_bin, data, "-p", "Write part0.txt to part23.txt", "--allowedTools", "Write", timeout=300)
+    assert code == 0, f"stdout: {out}\nstderr: {err}"
+    assert out.strip() == "All 24 parts are written."  # and nothing else: no error reached the user
+    assert all((project / f"part{i}.txt").exists() for i in range(24))
+    assert upstream.compactions >= 1  # the history outgrew the 32k window and Claude Code compacted
+    assert max(upstream.max_tokens) <= 8192 and max(p for p, _ in upstream.served) < 32768
+    rows = sqlite3.connect(home / "usage.db").execute(
+        "SELECT outcome, input_tokens, output_tokens FROM attempts ORDER BY id").fetchall()
+    assert len(rows) == upstream.calls  # every attempt, the refused ones too
+    assert sorted((r[1], r[2]) for r in rows if r[0] == "ok") == sorted(upstream.served)
+    assert sum(r[0] == "rate_limit_error" for r in rows) == upstream.calls // 2
