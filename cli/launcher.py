@@ -45,9 +45,13 @@ def child_env(base: Mapping[str, str], base_url: str, token: str, profile: Profi
     env = dict(base)
     for var in ("ANTHROPIC_API_KEY", "FREECLAUDE_CLAUDE", *profile.key_vars()):
         env.pop(var, None)  # upstream keys stay with the gateway
+    main = profile.chain(main_tier(claude_args))[0]
     env.update(ANTHROPIC_BASE_URL=base_url, ANTHROPIC_AUTH_TOKEN=token, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
-    env.update(compact_env(profile.chain(main_tier(claude_args))[0].context_window))
+    env.update(compact_env(main.context_window))
     env.setdefault("API_TIMEOUT_MS", API_TIMEOUT_MS)
+    # Ask for what the model can give: an answer that stops at a cap Claude Code did not set
+    # reads to it as "exceeded the 128000 output token maximum".
+    env.setdefault("CLAUDE_CODE_MAX_OUTPUT_TOKENS", str(main.max_output_tokens))
     return env
 
 

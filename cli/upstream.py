@@ -158,27 +158,36 @@ class Exchange:
                 except aiohttp.ClientPayloadError:
                     if seen:
                         raise
-                if not seen:
-                    # 200 and then not one event: llama-cpp-python fails a stream this way and
-                    # reports the reason (a prompt over its context) only when not streaming.
-                    self.notes.append("the stream closed empty: asked again without streaming")
-                    yield encode_all(await self._openai_unstreamed(tr))
+                if seen:
+                    if not done:
+                        for _, data in decoder.flush():
+                            if data == "[DONE]":
+                                done = True
+                            else:
+                                yield encode_all(feed(loads(data)))
+                    yield encode_all(tr.finish(done=done))
                     return
-                if not done:
-                    for _, data in decoder.flush():
-                        if data == "[DONE]":
-                            done = True
-                        else:
-                            yield encode_all(feed(loads(data)))
-                yield encode_all(tr.finish(done=done))
+            # 200 and then not one event: llama-cpp-python fails a stream this way and reports
+            # the reason (a prompt over its context) only when not streaming.
+            self.notes.append("the stream closed empty: asked again without streaming")
+            yield encode_all(await self._openai_unstreamed(tr))
         finally:
             self._take_usage(tr)
 
     async def _openai_unstreamed(self, tr: StreamTranslator) -> list:
         payload, _ = self._openai_request(stream=False)
-        async with self._post(self.provider.base_url + "/chat/completions", payload, self._openai_headers()) as resp:
-            await self._raise_for(resp)
-            return events_from_openai(await resp.json(content_type=None), tr)
+        url = self.provider.base_url + "/chat/completions"
+        for pause in (0.0, 0.25):
+            # A server that has just dropped a stream may still be cleaning up: llama-cpp-python
+            # drops connections for some 50 ms after. One more try after a pause is enough.
+            await asyncio.sleep(pause)
+            try:
+                async with self._post(url, payload, self._openai_headers()) as resp:
+                    await self._raise_for(resp)
+                    return events_from_openai(await resp.json(content_type=None), tr)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                if pause:
+                    raise
 
     async def _openai_complete(self) -> dict:
         payload, tr = self._openai_request(stream=False)

@@ -103,6 +103,7 @@ async def test_environment_arguments_exit_code_and_bill(tmp_path, standin, fake)
     assert env["ANTHROPIC_AUTH_TOKEN"].startswith("fc-")
     assert env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] == "1"
     assert int(env["API_TIMEOUT_MS"]) >= 600000
+    assert env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == "8192"  # the sonnet model's output cap
     # --model sonnet: the sonnet model's 16k window, as Claude Code can take it (a share of 100k)
     assert (env["CLAUDE_CODE_AUTO_COMPACT_WINDOW"], env["CLAUDE_AUTOCOMPACT_PCT_OVERRIDE"]) == ("100000", "16")
     assert "ANTHROPIC_API_KEY" not in env and "FAKE_KEY" not in env
@@ -180,7 +181,8 @@ def test_child_env_unit():
     env = child_env({"A_KEY": "s", "ANTHROPIC_API_KEY": "x", "API_TIMEOUT_MS": "5", "HOME": "/h"}, "http://127.0.0.1:1", "tok", p, [])
     assert env == {"HOME": "/h", "API_TIMEOUT_MS": "5", "ANTHROPIC_BASE_URL": "http://127.0.0.1:1",
                    "ANTHROPIC_AUTH_TOKEN": "tok", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-                   "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "100000", "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "50"}
+                   "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "100000", "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "50",
+                   "CLAUDE_CODE_MAX_OUTPUT_TOKENS": "8192"}
 
 
 def test_large_windows_are_given_as_they_are():
