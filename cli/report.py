@@ -1,5 +1,6 @@
 """Rich tables for the exit summary, stats and profile tests."""
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -7,7 +8,7 @@ from freeclaude.profiles import TIERS
 
 
 def _usd(value: float) -> str:
-    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+    return f"${value:,.4f}" if value < 0.1 else f"${value:,.2f}"
 
 
 def _n(value: int) -> str:
@@ -15,23 +16,26 @@ def _n(value: int) -> str:
 
 
 def usage_table(rows: dict[str, dict], title: str, key_header: str, total: dict | None = None) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    table.add_column(key_header)
-    for header in ("requests", "input tokens", "output tokens", "cost", "list price", "saved", "fallbacks", "errors"):
-        table.add_column(header, justify="right")
+    """Per key: requests, tokens, cost, list price, saved; fallbacks and errors when there are any."""
+    every = list(rows.values()) + ([total] if total else [])
+    extra = [k for k in ("fallbacks", "errors") if any(r[k] for r in every)]
 
-    def row(name: str, r: dict, style: str | None = None) -> None:
-        table.add_row(
-            name, _n(r["requests"]), _n(r["input_tokens"]), _n(r["output_tokens"]),
-            _usd(r["cost_usd"]), _usd(r["list_price_usd"]), _usd(max(r["list_price_usd"] - r["cost_usd"], 0.0)),
-            _n(r["fallbacks"]), _n(r["errors"]), style=style,
-        )
+    def cells(name: str, r: dict) -> list[str]:
+        return [name, _n(r["requests"]), _n(r["input_tokens"]), _n(r["output_tokens"]), _usd(r["cost_usd"]),
+                _usd(r["list_price_usd"]), _usd(max(r["list_price_usd"] - r["cost_usd"], 0.0)), *(_n(r[k]) for k in extra)]
 
     order = [t for t in (*TIERS, "default") if t in rows] + sorted(k for k in rows if k not in (*TIERS, "default"))
-    for name in order:
-        row(str(name), rows[name])
+    body = [cells(str(name), rows[name]) for name in order]
     if total is not None and len(rows) > 1:
-        row("total", total, style="bold")
+        body.append(cells("total", total))
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0))
+    headers = (key_header, "requests", "input", "output", "cost", "list\nprice", "saved",
+               *(("fall-\nbacks" if k == "fallbacks" else k) for k in extra))
+    for i, header in enumerate(headers):
+        # numbers are never cut short: on a narrow terminal the headers wrap instead
+        table.add_column(header, justify="left" if i == 0 else "right", min_width=max(len(r[i]) for r in body))
+    for i, r in enumerate(body):
+        table.add_row(*r, style="bold" if total is not None and i == len(body) - 1 and len(rows) > 1 else None)
     return table
 
 
