@@ -223,9 +223,7 @@ class Server:
                         if not candidates:
                             raise too_long(plan.estimate, overflow_limit(e.message) or window, e.message) from None
                         break
-                    if not e.retryable:
-                        raise
-                    if number >= MAX_ATTEMPTS:
+                    if not e.retryable or number >= MAX_ATTEMPTS:
                         raise
                     default = DEFAULT_COOLDOWN[429 if e.status in (429, 529) else "server"]
                     self.router.cool(cand.model, max(MIN_COOLDOWN, e.retry_after if e.retry_after is not None else default))

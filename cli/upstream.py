@@ -65,6 +65,8 @@ class Exchange:
             raise
         except Exception as e:
             raise self._failure(e) from None
+        finally:
+            await gen.aclose()  # closing us must close the upstream connection now, not at GC
 
     async def complete(self) -> dict:
         try:

@@ -52,21 +52,22 @@ def _start(n_ctx: int, log: Path):
     raise AssertionError("llama_cpp.server did not start in 120 s")
 
 
-@pytest.fixture(scope="module")
-def llama(tmp_path_factory):
-    """SmolLM2 with a context large enough for Claude Code's prompt as llama-cpp-python builds it."""
-    proc, port = _start(8192, tmp_path_factory.mktemp("llama") / "server.log")
+def _serve(tmp_path_factory, n_ctx: int):
+    proc, port = _start(n_ctx, tmp_path_factory.mktemp(f"llama-{n_ctx}") / "server.log")
     yield port
     proc.terminate()
     proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory):
+    """SmolLM2 with a context large enough for Claude Code's prompt as llama-cpp-python builds it."""
+    yield from _serve(tmp_path_factory, 8192)
 
 
 @pytest.fixture(scope="module")
 def llama_small(tmp_path_factory):
-    proc, port = _start(4096, tmp_path_factory.mktemp("llama-small") / "server.log")
-    yield port
-    proc.terminate()
-    proc.wait(30)
+    yield from _serve(tmp_path_factory, 4096)
 
 
 def template_for(port: int, **model) -> dict:
