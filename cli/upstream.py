@@ -108,6 +108,8 @@ class Exchange:
     async def _raise_for(self, resp: aiohttp.ClientResponse) -> None:
         if resp.status != 200:
             text = await resp.text(errors="replace")
+            if self.key:  # some upstreams quote the key they refused; it must not reach a log or a terminal
+                text = text.replace(self.key, "[key redacted]")
             raise from_upstream(resp.status, text, self.where, retry_after(resp.headers))
 
     # -------------------------------------------------------------- openai kind

@@ -251,3 +251,12 @@ async def test_an_empty_stream_is_asked_again_without_streaming(fake, gateway):
     fake.queue(Stream([], done=False, comment=False), Json(completion({"content": "recovered"})))
     status, _, raw = await post(server, body={**BODY, "stream": True})
     assert status == 200 and b'"text":"recovered"' in raw and b"message_stop" in raw
+
+
+async def test_an_upstream_quoting_the_key_does_not_leak_it(fake, gateway, tmp_path):
+    fake.queue(Json({"error": {"message": f"Incorrect API key provided: {KEY}"}}, status=401))
+    server = await gateway(profile(fake.url))
+    status, _, raw = await post(server)
+    assert status == 401 and KEY.encode() not in raw and b"[key redacted]" in raw
+    for path in tmp_path.glob("usage.db*"):  # the WAL too
+        assert KEY.encode() not in path.read_bytes()

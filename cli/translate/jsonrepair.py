@@ -239,9 +239,7 @@ class Args:
             return end
         c = text[end]
         if c == "\\":
-            self._escape = True
-            if end + 1 < len(text):
-                return self._string(text, end + 1, out)
+            self._escape = True  # the next call, from the scan loop, takes the escaped character
             return end + 1
         if c == self._quote:
             if self._quote == '"':

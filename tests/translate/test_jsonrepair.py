@@ -87,3 +87,11 @@ def test_cut_after_a_complete_object_changes_nothing():
     sent = args.feed('{"a": 1}')
     args.cut("reason")
     assert json.loads(sent + args.finish()) == {"a": 1}
+
+
+def test_many_escapes_in_one_fragment():
+    """A whole Write call in one delta (Groq, Ollama): thousands of escapes, no recursion."""
+    content = 'print("x")\n\t' * 5000
+    text = json.dumps({"file_path": "/a.py", "content": content})
+    value, args = repair(text)
+    assert value["content"] == content and not args.repaired
