@@ -16,21 +16,19 @@ def _n(value: int) -> str:
 
 
 def usage_table(rows: dict[str, dict], title: str, key_header: str, total: dict | None = None) -> Table:
-    """Per key: requests, tokens, cost, list price, saved; fallbacks and errors when there are any."""
-    every = list(rows.values()) + ([total] if total else [])
-    extra = [k for k in ("fallbacks", "errors") if any(r[k] for r in every)]
+    """Per key: requests, tokens, cost, list price, saved, requests a fallback model answered, errors."""
 
     def cells(name: str, r: dict) -> list[str]:
         return [name, _n(r["requests"]), _n(r["input_tokens"]), _n(r["output_tokens"]), _usd(r["cost_usd"]),
-                _usd(r["list_price_usd"]), _usd(max(r["list_price_usd"] - r["cost_usd"], 0.0)), *(_n(r[k]) for k in extra)]
+                _usd(r["list_price_usd"]), _usd(max(r["list_price_usd"] - r["cost_usd"], 0.0)),
+                _n(r["fallbacks"]), _n(r["errors"])]
 
     order = [t for t in (*TIERS, "default") if t in rows] + sorted(k for k in rows if k not in (*TIERS, "default"))
     body = [cells(str(name), rows[name]) for name in order]
     if total is not None and len(rows) > 1:
         body.append(cells("total", total))
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0))
-    headers = (key_header, "requests", "input", "output", "cost", "list\nprice", "saved",
-               *(("fall-\nbacks" if k == "fallbacks" else k) for k in extra))
+    headers = (key_header, "requests", "input", "output", "cost", "list\nprice", "saved", "fall-\nbacks", "errors")
     for i, header in enumerate(headers):
         # numbers are never cut short: on a narrow terminal the headers wrap instead
         table.add_column(header, justify="left" if i == 0 else "right", min_width=max(len(r[i]) for r in body))
