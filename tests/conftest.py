@@ -93,5 +93,5 @@ async def run_claude(tmp_path: Path, claude: Path, profile: dict, *claude_args: 
     except asyncio.TimeoutError:
         os.killpg(proc.pid, signal.SIGKILL)  # claude too, not only freeclaude
         stdout, stderr = await proc.communicate()
-        raise AssertionError(f"claude did not finish in {timeout} s: {stdout.decode()}\n{stderr.decode()}")
+        raise AssertionError(f"claude did not finish in {timeout} s: {stdout.decode()}\n{stderr.decode()}") from None
     return proc.returncode, stdout.decode(), stderr.decode(), home, project

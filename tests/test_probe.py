@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from freeclaude import probe
 from freeclaude.app import app
-from tests.fakes import Json, Stream, call, chunk, completion, profile, text_chunks
+from tests.fakes import Json, Stream, call, completion, profile, text_chunks
 
 
 def model(body: dict):

@@ -1,4 +1,3 @@
-import json
 import time
 from email.utils import formatdate
 
