@@ -7,6 +7,7 @@ Calibrated against SmolLM2's 49k-vocabulary BPE; larger vocabularies need fewer 
 most models it errs high, the safe side. The README gives its measured error.
 """
 
+import functools
 import json
 import re
 
@@ -20,7 +21,9 @@ def _str(value) -> str:
     return value if isinstance(value, str) else ""
 
 
+@functools.lru_cache(maxsize=512)  # bounded: the strings it keeps can be large
 def count_text(text: str) -> int:
+    # Cached: Claude Code resends the same system prompt, tools and history every turn.
     return len(_TOKEN.findall(text))
 
 
@@ -38,7 +41,7 @@ def estimate(body: dict) -> int:
         texts.append(_str(tool.get("description")))
         if tool.get("input_schema"):
             texts.append(json.dumps(tool["input_schema"], ensure_ascii=False))
-    return count_text("\n".join(texts)) + extra
+    return sum(map(count_text, texts)) + extra
 
 
 def _content(content, texts: list[str]) -> int:
