@@ -97,20 +97,19 @@ def serve(
     if token:
         config.token = token
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    asyncio.run(_serve(Server(config)))
+    _serve(Server(config))
 
 
-async def _serve(server: Server) -> None:
-    base_url = await server.start()
-    out.print(f"ANTHROPIC_BASE_URL={base_url}", highlight=False)
-    out.print(f"ANTHROPIC_AUTH_TOKEN={server.config.token}", highlight=False)
-    err.print(f"[dim]profile {server.profile.name}; Ctrl-C stops[/dim]")
+def _serve(server: Server) -> None:
+    def ready(base_url: str) -> None:
+        out.print(f"ANTHROPIC_BASE_URL={base_url}", highlight=False)
+        out.print(f"ANTHROPIC_AUTH_TOKEN={server.config.token}", highlight=False)
+        err.print(f"[dim]profile {server.profile.name}; Ctrl-C stops[/dim]")
+
     try:
-        await asyncio.Event().wait()
-    except asyncio.CancelledError:
-        pass
-    finally:
-        await server.stop()
+        asyncio.run(server.serve(ready))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how serve is meant to end
 
 
 # ---------------------------------------------------------------- profile

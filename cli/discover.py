@@ -7,18 +7,33 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import aiohttp
 from rich.console import Console
 from rich.prompt import Prompt
 
 from freeclaude.errors import FreeclaudeError
-from freeclaude.profiles import Profile, Store, template
+from freeclaude.profiles import Profile, Store, template, templates
 
-# (template, usual port) for servers that speak the OpenAI API on this machine.
-LOCAL = (("ollama", 11434), ("lmstudio", 1234), ("llamacpp", 8080), ("vllm", 8000))
-KEYS = (("openrouter", "OPENROUTER_API_KEY"), ("nvidia-nim", "NVIDIA_API_KEY"), ("groq", "GROQ_API_KEY"),
-        ("cerebras", "CEREBRAS_API_KEY"), ("gemini", "GEMINI_API_KEY"), ("deepseek", "DEEPSEEK_API_KEY"))
+
+
+def _from_templates() -> tuple[tuple, tuple]:
+    """The templates already know where each local server listens and which variable holds
+    each cloud key: (template, port) for local servers, (template, variable) for keys.
+    The anthropic passthrough is no free alternative to offer, so it is left out."""
+    local, keys = [], []
+    for name, data in templates().items():
+        provider = next(iter(data["providers"].values()))
+        if provider.get("api_key_env"):
+            if name != "anthropic":
+                keys.append((name, provider["api_key_env"]))
+        else:
+            local.append((name, urlsplit(provider["base_url"]).port))
+    return tuple(local), tuple(keys)
+
+
+LOCAL, KEYS = _from_templates()
 
 
 @dataclass
@@ -79,8 +94,8 @@ def profile_data(found: Found) -> dict:
 
 
 NOTHING_FOUND = (
-    "no profile yet, and nothing to use was found: no local model server on the usual ports "
-    "(Ollama 11434, LM Studio 1234, llama.cpp 8080, vLLM 8000) and none of "
+    "no profile yet, and nothing to use was found: no local model server on the usual ports ("
+    + ", ".join(f"{name} {port}" for name, port in LOCAL) + ") and none of "
     + ", ".join(var for _, var in KEYS) + " is set. Either export a key (a free one: "
     "https://openrouter.ai/keys, then `export OPENROUTER_API_KEY=...`), or start a local server "
     "(`ollama serve`), then run `freeclaude run` again; or add a profile yourself: "

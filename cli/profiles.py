@@ -320,7 +320,7 @@ def build(
 ) -> dict:
     """Profile data from a template and/or command-line settings (which win)."""
     if template_data is not None:
-        data = {k: v for k, v in template_data.items()}
+        data = dict(template_data)
         data["providers"] = {k: dict(v) for k, v in template_data["providers"].items()}
         first = next(iter(data["providers"]))
     else:

@@ -26,15 +26,13 @@ from freeclaude.limits import Limiter
 from freeclaude.profiles import TIERS, Profile
 from freeclaude.router import DEFAULT_COOLDOWN, MIN_COOLDOWN, Plan, Router
 from freeclaude.translate import sse
-from freeclaude.translate.errors import ApiError, envelope, is_overflow, overflow_limit, too_long
+from freeclaude.translate.errors import ApiError, is_overflow, overflow_limit, too_long
 from freeclaude.translate.request import InvalidRequest, validate
 from freeclaude.translate.tokens import estimate
 from freeclaude.upstream import Exchange
 
 log = logging.getLogger("freeclaude")
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_HTTP_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
-               405: "not_found_error", 413: "request_too_large"}
 MAX_ATTEMPTS = 12  # per client request, across fallbacks and cooldown waits
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 
@@ -123,10 +121,12 @@ class Server:
             await self.runner.cleanup()
             self.runner = None
 
-    async def serve(self) -> None:
-        """Runs until cancelled."""
-        await self.start()
+    async def serve(self, ready=None) -> None:
+        """Runs until cancelled; `ready(base_url)` is called once it listens."""
+        base_url = await self.start()
         try:
+            if ready:
+                ready(base_url)
             await asyncio.Event().wait()
         finally:
             await self.stop()
@@ -144,11 +144,10 @@ class Server:
         except web.HTTPException as e:
             if e.status < 400:
                 raise
-            kind = _HTTP_TYPES.get(e.status, "invalid_request_error" if e.status < 500 else "api_error")
             message = f"{request.method} {request.path}: {e.reason}"
             if e.status == 413:
                 message = f"request body is larger than the {self.config.max_body // (1024 * 1024)} MiB limit"
-            return web.json_response(envelope(kind, message), status=e.status)
+            return _error_response(ApiError(e.status, message), request)
         except (asyncio.CancelledError, ConnectionResetError):
             raise
         except Exception:
@@ -264,7 +263,7 @@ class Server:
             row.outcome, row.status = "client_closed", None
             raise
         finally:
-            self._record(row, ex, model)
+            self._record(row, ex)
 
     async def _stream(self, request, ex: Exchange, row: Attempt, request_id: str) -> web.StreamResponse:
         chunks = ex.stream()
@@ -289,7 +288,7 @@ class Server:
             await chunks.aclose()
         return resp
 
-    def _record(self, row: Attempt, ex: Exchange, model) -> None:
+    def _record(self, row: Attempt, ex: Exchange) -> None:
         now = time.monotonic()
         row.input_tokens, row.output_tokens = ex.input_tokens, ex.output_tokens
         row.cache_read_tokens, row.cache_write_tokens = ex.cache_read, ex.cache_write
@@ -299,7 +298,7 @@ class Server:
             row.usage_estimated = False
         row.latency_ms = round((now - ex.started) * 1000, 1)
         row.ttft_ms = round((ex.first_byte - ex.started) * 1000, 1) if ex.first_byte else None
-        row.cost_usd = model.cost(row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens)
+        row.cost_usd = ex.model.cost(row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens)
         row.list_price_usd = pricing.list_price(row.tier, row.input_tokens, row.output_tokens,
                                                 row.cache_read_tokens, row.cache_write_tokens)
         log.info(

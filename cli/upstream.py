@@ -14,7 +14,7 @@ import aiohttp
 from freeclaude.providers import Model, Provider
 from freeclaude.translate import sse
 from freeclaude.translate.errors import ApiError, envelope, from_stream_error, from_upstream, retry_after
-from freeclaude.translate.request import ToolNames, strip_billing, text_of, to_openai
+from freeclaude.translate.request import ToolNames, fold_system, strip_billing, to_openai
 from freeclaude.translate.response import events_from_openai, from_openai
 from freeclaude.translate.stream import IncompleteStream, StreamTranslator, UpstreamStreamError
 
@@ -221,7 +221,7 @@ class Exchange:
         if "system" in body:
             body["system"] = strip_billing(body["system"])
         if self.model.quirks.merge_system:
-            body["messages"] = _fold_system(body["messages"])
+            body["messages"] = fold_system(body["messages"])
         headers = {"anthropic-version": self.client_headers.get("anthropic-version", "2023-06-01")}
         if self.client_headers.get("anthropic-beta"):
             headers["anthropic-beta"] = self.client_headers["anthropic-beta"]
@@ -266,35 +266,3 @@ class Exchange:
             value = usage.get(theirs)
             if isinstance(value, int):
                 setattr(self, ours, value)
-
-
-def _fold_system(messages: list[dict]) -> list[dict]:
-    """Mid-conversation system messages as reminders in the user turn, for upstreams that
-    speak the Messages API but only accept `system` at the top. A reminder that follows an
-    assistant turn waits for the next user turn, after its tool results."""
-    out: list[dict] = []
-    held: list[dict] = []
-    for m in messages:
-        if m["role"] == "system":
-            block = {"type": "text", "text": f"<system-reminder>\n{text_of(m.get('content'))}\n</system-reminder>"}
-            if out and out[-1]["role"] == "user":
-                out[-1] = _with_blocks(out[-1], [block])
-            else:
-                held.append(block)
-            continue
-        if held:
-            if m["role"] == "user":
-                m = _with_blocks(m, held)
-            else:
-                out.append({"role": "user", "content": held})
-            held = []
-        out.append(m)
-    if held:
-        out.append({"role": "user", "content": held})
-    return out
-
-
-def _with_blocks(message: dict, blocks: list[dict]) -> dict:
-    content = message.get("content")
-    existing = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or ())
-    return dict(message, content=existing + blocks)

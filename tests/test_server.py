@@ -76,12 +76,13 @@ async def test_body_over_the_limit_is_413(fake, gateway):
     assert status == 413 and envelope(raw)["type"] == "request_too_large"
 
 
-@pytest.mark.parametrize("method,path,status", [("POST", "/v1/complete", 404), ("GET", "/v1/messages", 405)])
-async def test_unknown_routes_get_an_envelope(fake, gateway, method, path, status):
+@pytest.mark.parametrize("method,path,status,kind", [("POST", "/v1/complete", 404, "not_found_error"),
+                                                     ("GET", "/v1/messages", 405, "invalid_request_error")])
+async def test_unknown_routes_get_an_envelope(fake, gateway, method, path, status, kind):
     server = await gateway(profile(fake.url))
     async with aiohttp.ClientSession() as s:
         async with s.request(method, server.base_url + path, headers=AUTH) as r:
-            assert r.status == status and envelope(await r.read())["type"] == "not_found_error"
+            assert r.status == status and envelope(await r.read())["type"] == kind
 
 
 async def test_models_list(fake, gateway):

@@ -32,7 +32,7 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, *, type: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.type = type or _BY_STATUS.get(status, "api_error")
+        self.type = type or _BY_STATUS.get(status) or ("invalid_request_error" if status < 500 else "api_error")
         self.message = message
         self.retry_after = retry_after
 

@@ -191,10 +191,47 @@ def _messages(body: dict, q: Quirks, names: ToolNames) -> list[dict]:
         elif q.merge_system:
             text = text_of(content)
             if text:
-                out.append({"role": "user", "content": f"<system-reminder>\n{text}\n</system-reminder>"})
+                out.append({"role": "user", "content": reminder(text)})
         else:
             out.append({"role": "system", "content": text_of(content)})
     return _normalize(out)
+
+
+def reminder(text: str) -> str:
+    """A mid-conversation system message, as it travels inside a user turn."""
+    return f"<system-reminder>\n{text}\n</system-reminder>"
+
+
+def fold_system(messages: list[dict]) -> list[dict]:
+    """Anthropic messages with mid-conversation system messages carried as reminders in the
+    user turn, for upstreams that speak the Messages API but only take `system` at the top.
+    A reminder after an assistant turn waits for the next user turn, after its tool results."""
+    out: list[dict] = []
+    held: list[dict] = []
+    for m in messages:
+        if m["role"] == "system":
+            block = {"type": "text", "text": reminder(text_of(m.get("content")))}
+            if out and out[-1]["role"] == "user":
+                out[-1] = _with_blocks(out[-1], [block])
+            else:
+                held.append(block)
+            continue
+        if held:
+            if m["role"] == "user":
+                m = _with_blocks(m, held)
+            else:
+                out.append({"role": "user", "content": held})
+            held = []
+        out.append(m)
+    if held:
+        out.append({"role": "user", "content": held})
+    return out
+
+
+def _with_blocks(message: dict, blocks: list[dict]) -> dict:
+    content = message.get("content")
+    existing = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or ())
+    return dict(message, content=existing + blocks)
 
 
 def _image_part(block: dict, q: Quirks) -> dict:

@@ -6,7 +6,7 @@ import pytest
 
 from freeclaude.providers import Model, Quirks
 from freeclaude.translate.request import (
-    InvalidRequest, ToolNames, clean_schema, reasoning_effort, strip_billing, to_openai, validate,
+    InvalidRequest, ToolNames, clean_schema, fold_system, reasoning_effort, strip_billing, to_openai, validate,
 )
 
 MODEL = Model(name="up-model", provider="p", context_window=32768, max_output_tokens=8192)
@@ -302,3 +302,18 @@ def test_real_claude_code_requests_translate(wire_requests):
         assert len(out["tools"]) == len(body["tools"])
         assert all("defer_loading" not in json.dumps(t) and "cache_control" not in json.dumps(t) for t in out["tools"])
         json.dumps(out)
+
+
+def test_fold_system_for_messages_api_upstreams():
+    messages = [
+        {"role": "user", "content": "hi"},
+        {"role": "system", "content": "env"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "X", "input": {}}]},
+        {"role": "system", "content": "late"},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "r"}]},
+    ]
+    out = fold_system(messages)
+    assert [m["role"] for m in out] == ["user", "assistant", "user"]
+    assert out[0]["content"][1]["text"] == "<system-reminder>\nenv\n</system-reminder>"
+    # the late reminder follows the tool result, which must come first in its turn
+    assert [b["type"] for b in out[2]["content"]] == ["tool_result", "text"]
