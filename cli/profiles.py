@@ -23,7 +23,8 @@ TIERS = ("opus", "sonnet", "haiku")
 CHAIN_TIERS = TIERS + ("default",)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _PROVIDER_KEYS = {"kind", "base_url", "api_key_env", "rpm", "concurrency", "timeout", "headers", "quirks", "models"}
-_MODEL_KEYS = {"context_window", "max_output_tokens", "input_price", "output_price", "cache_read_price", "quirks"}
+_MODEL_KEYS = {"context_window", "max_output_tokens", "input_price", "output_price", "cache_read_price", "temperature",
+               "quirks"}
 
 
 class ProfileError(FreeclaudeError):
@@ -174,8 +175,14 @@ def _model(provider: Provider, name: str, m, where: str, fail) -> Model:
     for key in ("input_price", "output_price", "cache_read_price"):
         if key in m and (not isinstance(m[key], (int, float)) or isinstance(m[key], bool) or m[key] < 0):
             fail(f"{where}.{key}", "must be a number of USD per million tokens, 0 or more")
+    if "temperature" in m:
+        if provider.kind != "openai":
+            fail(f"{where}.temperature", "applies to openai providers only (a passthrough sends the client's own)")
+        t = m["temperature"]
+        if not isinstance(t, (int, float)) or isinstance(t, bool) or not 0 <= t <= 2:
+            fail(f"{where}.temperature", "must be a number from 0 to 2")
     fields = {k: v for k, v in m.items() if k != "quirks"}
-    for key in ("input_price", "output_price", "cache_read_price"):
+    for key in ("input_price", "output_price", "cache_read_price", "temperature"):
         if key in fields:
             fields[key] = float(fields[key])
     return Model(name=name, provider=provider.name, quirks=_quirks(provider.quirks, m.get("quirks"), f"{where}.quirks", fail), **fields)

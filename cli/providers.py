@@ -41,6 +41,9 @@ class Model:
     input_price: float = 0.0  # USD per million tokens
     output_price: float = 0.0
     cache_read_price: float | None = None  # defaults to input_price
+    # Sent when the client sets none. Claude Code never does (it asks for thinking instead), so
+    # the upstream's own default applies: often 0.8-1.0, far too hot for small local models.
+    temperature: float | None = None
     quirks: Quirks = field(default_factory=Quirks)
 
     def cost(self, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_write: int = 0) -> float:

@@ -118,7 +118,7 @@ async def test_discovery_finds_the_server(llama):
 async def test_claude_code_answers_with_a_real_model(llama, tmp_path, claude_bin):
     # A window big enough for Claude Code's whole prompt by our estimate (llama-cpp-python's
     # chat handler leaves the tool definitions out, so its own count is far smaller).
-    data = template_for(llama, context_window=24576, max_output_tokens=1024)
+    data = template_for(llama, context_window=24576, max_output_tokens=1024, temperature=0)
     code, out, err, home, _ = await run_claude(tmp_path, claude_bin, data, "-p", "Reply with one word: hello",
                                                timeout=600)
     assert code == 0, f"stdout: {out}\nstderr: {err}"

@@ -92,6 +92,21 @@ def test_schema_errors_name_the_setting(home):
     assert r.exit_code == 1 and "providers.x.rpm must be a positive integer" in r.output
 
 
+@pytest.mark.parametrize("kind,value,message", [
+    ("openai", 3, "temperature must be a number from 0 to 2"),
+    ("openai", "cold", "temperature must be a number from 0 to 2"),
+    ("anthropic", 0.5, "temperature applies to openai providers only"),
+])
+def test_model_temperature_is_checked(home, kind, value, message):
+    data = {"providers": {"x": {"kind": kind, "base_url": "http://h/v1", "models": {"m": {"temperature": value}}}},
+            "tiers": {"opus": ["x:m"]}}
+    with pytest.raises(ProfileError, match=message):
+        profiles.parse(data, "t", "t")
+    data["providers"]["x"]["kind"] = "openai"
+    data["providers"]["x"]["models"]["m"]["temperature"] = 0
+    assert profiles.parse(data, "t", "t").chain("opus")[0].temperature == 0.0
+
+
 def test_run_without_the_key_says_which_variable(home, monkeypatch):
     cli("profile", "add", "free", "--template", "openrouter")
     monkeypatch.setenv("FREECLAUDE_CLAUDE", "true")

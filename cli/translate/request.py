@@ -139,6 +139,8 @@ def to_openai(body: dict, model: Model, names: ToolNames, *, stream: bool, max_t
     for key in ("temperature", "top_p"):
         if body.get(key) is not None:
             out[key] = body[key]
+    if "temperature" not in out and model.temperature is not None:
+        out["temperature"] = model.temperature
     if body.get("stop_sequences"):
         out["stop"] = body["stop_sequences"][:4]  # the OpenAI limit
     tools = [t for t in (_tool(t, q, names) for t in body.get("tools") or ()) if t]

@@ -226,6 +226,14 @@ def test_sampling_stop_and_limits():
     assert out["max_tokens"] == 100
 
 
+def test_model_temperature_is_used_only_when_the_client_sends_none():
+    model = Model(name="up-model", provider="p", temperature=0.3)
+    plain = {"messages": [{"role": "user", "content": "x"}]}
+    assert to_openai(plain, model, ToolNames(), stream=False, max_tokens=100)["temperature"] == 0.3
+    assert to_openai({**plain, "temperature": 0}, model, ToolNames(), stream=False, max_tokens=100)["temperature"] == 0
+    assert "temperature" not in translate(plain)
+
+
 def test_max_tokens_field_and_stream_options_quirks():
     out = translate({"messages": [{"role": "user", "content": "x"}]},
                     quirks=Quirks(max_tokens_field="max_completion_tokens", stream_options=False), stream=True)
