@@ -17,7 +17,6 @@ from freeclaude.errors import FreeclaudeError
 from freeclaude.profiles import Profile, Store, template, templates
 
 
-
 def _from_templates() -> tuple[tuple, tuple]:
     """The templates already know where each local server listens and which variable holds
     each cloud key: (template, port) for local servers, (template, variable) for keys.

@@ -143,8 +143,12 @@ def _positive_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v > 0
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _positive_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+    return _number(v) and v > 0
 
 
 def _quirks(base: Quirks, raw, where: str, fail) -> Quirks:
@@ -173,13 +177,12 @@ def _model(provider: Provider, name: str, m, where: str, fail) -> Model:
         if key in m and not _positive_int(m[key]):
             fail(f"{where}.{key}", "must be a positive integer")
     for key in ("input_price", "output_price", "cache_read_price"):
-        if key in m and (not isinstance(m[key], (int, float)) or isinstance(m[key], bool) or m[key] < 0):
+        if key in m and not (_number(m[key]) and m[key] >= 0):
             fail(f"{where}.{key}", "must be a number of USD per million tokens, 0 or more")
     if "temperature" in m:
         if provider.kind != "openai":
             fail(f"{where}.temperature", "applies to openai providers only (a passthrough sends the client's own)")
-        t = m["temperature"]
-        if not isinstance(t, (int, float)) or isinstance(t, bool) or not 0 <= t <= 2:
+        if not (_number(m["temperature"]) and 0 <= m["temperature"] <= 2):
             fail(f"{where}.temperature", "must be a number from 0 to 2")
     fields = {k: v for k, v in m.items() if k != "quirks"}
     for key in ("input_price", "output_price", "cache_read_price", "temperature"):

@@ -54,12 +54,9 @@ class Router:
 
     def plan(self, model_name: str, estimate: int, requested_max: int) -> Plan:
         """The models that can take this prompt, in chain order; 400 'prompt is too long' if none."""
+        tier = tier_of(model_name)
         direct = self.profile.find(model_name)
-        if direct is not None:
-            tier, chain = tier_of(model_name), (direct,)
-        else:
-            tier = tier_of(model_name)
-            chain = self.profile.chain(tier)
+        chain = (direct,) if direct is not None else self.profile.chain(tier)
         # A model fits when, after the prompt and the estimate's margin, it has room for some
         # output: a request squeezed to a few tokens of answer helps nobody, while "prompt
         # is too long" makes Claude Code compact.

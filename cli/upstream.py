@@ -128,15 +128,15 @@ class Exchange:
         )
         return payload, translator
 
-    def _openai_headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.key}"} if self.key else {}
+    def _post_chat(self, payload: dict):
+        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        return self._post(self.provider.base_url + "/chat/completions", payload, headers)
 
     async def _openai_stream(self) -> AsyncIterator[bytes]:
         payload, tr = self._openai_request(stream=True)
-        url = self.provider.base_url + "/chat/completions"
         seen = 0  # data lines received
         try:
-            async with self._post(url, payload, self._openai_headers()) as resp:
+            async with self._post_chat(payload) as resp:
                 await self._raise_for(resp)
                 decoder = sse.Decoder()
                 done = False
@@ -180,13 +180,12 @@ class Exchange:
 
     async def _openai_unstreamed(self, tr: StreamTranslator) -> list:
         payload, _ = self._openai_request(stream=False)
-        url = self.provider.base_url + "/chat/completions"
         for pause in (0.0, 0.25):
             # A server that has just dropped a stream may still be cleaning up: llama-cpp-python
             # drops connections for some 50 ms after. One more try after a pause is enough.
             await asyncio.sleep(pause)
             try:
-                async with self._post(url, payload, self._openai_headers()) as resp:
+                async with self._post_chat(payload) as resp:
                     await self._raise_for(resp)
                     return events_from_openai(await resp.json(content_type=None), tr)
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
@@ -195,9 +194,8 @@ class Exchange:
 
     async def _openai_complete(self) -> dict:
         payload, tr = self._openai_request(stream=False)
-        url = self.provider.base_url + "/chat/completions"
         try:
-            async with self._post(url, payload, self._openai_headers()) as resp:
+            async with self._post_chat(payload) as resp:
                 await self._raise_for(resp)
                 data = await resp.json(content_type=None)
                 self.first_byte = time.monotonic()
