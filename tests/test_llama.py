@@ -118,14 +118,21 @@ async def test_discovery_finds_the_server(llama):
 async def test_claude_code_answers_with_a_real_model(llama, tmp_path, claude_bin):
     # A window big enough for Claude Code's whole request by our estimate (llama-cpp-python's
     # chat handler leaves the tool definitions out, so its own count is far smaller).
-    data = template_for(llama, context_window=24576, max_output_tokens=1024, temperature=0)
+    data = template_for(llama, context_window=24576, max_output_tokens=256, temperature=0)
     # Claude Code's own system prompt is pages of instructions a 135M model cannot follow: even at
     # temperature 0, about one working directory in five sends it rambling past any output cap.
     # A short one keeps the answer short; tools, reminders and all else stay Claude Code's, and
     # the tests below send the full prompt.
-    code, out, err, home, _ = await run_claude(tmp_path, claude_bin, data, "--system-prompt",
-                                               "You are a terse assistant. Answer in as few words as possible.",
-                                               "-p", "Reply with one word: hello", timeout=600)
+    prompt = ("--system-prompt", "You are a terse assistant. Answer in as few words as possible.",
+              "-p", "Reply with one word: hello")
+    # Even so, the reminders Claude Code appends (working directory, date) send it past the cap in
+    # about one prompt in ten (3 of 30 replayed variants). That is the model's failing, not ours:
+    # another directory is another prompt, and three tries make a red run about one in a thousand.
+    for attempt in range(3):
+        (tmp_path / str(attempt)).mkdir()
+        code, out, err, home, _ = await run_claude(tmp_path / str(attempt), claude_bin, data, *prompt, timeout=600)
+        if "output token maximum" not in out:
+            break
     assert code == 0, f"stdout: {out}\nstderr: {err}"
     assert out.strip(), err
     rows = sqlite3.connect(home / "usage.db").execute("SELECT outcome, input_tokens, output_tokens FROM attempts").fetchall()
