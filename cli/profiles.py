@@ -17,14 +17,14 @@ import tomli_w
 
 from freeclaude import home
 from freeclaude.errors import FreeclaudeError
-from freeclaude.providers import KINDS, Model, Provider, Quirks
+from freeclaude.providers import AUTHS, KINDS, LIMIT_NAMES, Limits, Model, Provider, Quirks
 
 TIERS = ("opus", "sonnet", "haiku")
 CHAIN_TIERS = TIERS + ("default",)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
-_PROVIDER_KEYS = {"kind", "base_url", "api_key_env", "rpm", "concurrency", "timeout", "headers", "quirks", "models"}
-_MODEL_KEYS = {"context_window", "max_output_tokens", "input_price", "output_price", "cache_read_price", "temperature",
-               "quirks"}
+# The settings a profile may hold are the dataclasses' fields (limits flattened into the table).
+_PROVIDER_KEYS = ({f.name for f in dataclasses.fields(Provider)} - {"name", "limits"}) | set(LIMIT_NAMES) | {"models"}
+_MODEL_KEYS = ({f.name for f in dataclasses.fields(Model)} - {"name", "provider", "limits"}) | set(LIMIT_NAMES)
 
 
 class ProfileError(FreeclaudeError):
@@ -103,9 +103,10 @@ def parse(data: dict, name: str, source: str) -> Profile:
         key_env = p.get("api_key_env")
         if key_env is not None and (not isinstance(key_env, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env)):
             fail(f"{where}.api_key_env", "must be the name of an environment variable")
-        for key in ("rpm", "concurrency"):
-            if p.get(key) is not None and not _positive_int(p[key]):
-                fail(f"{where}.{key}", "must be a positive integer")
+        if p.get("auth") is not None and p["auth"] not in AUTHS:
+            fail(f"{where}.auth", f"must be one of {', '.join(AUTHS)}")
+        if p.get("concurrency") is not None and not _positive_int(p["concurrency"]):
+            fail(f"{where}.concurrency", "must be a positive integer")
         if p.get("timeout") is not None and not _positive_number(p["timeout"]):
             fail(f"{where}.timeout", "must be a positive number of seconds")
         headers = p.get("headers") or {}
@@ -113,9 +114,9 @@ def parse(data: dict, name: str, source: str) -> Profile:
             fail(f"{where}.headers", "must be a table of strings")
         quirks = _quirks(Quirks(), p.get("quirks"), f"{where}.quirks", fail)
         provider = Provider(
-            name=pname, kind=p["kind"], base_url=url.rstrip("/"), api_key_env=key_env,
-            rpm=p.get("rpm"), concurrency=p.get("concurrency"), timeout=float(p.get("timeout") or 600),
-            headers=dict(headers), quirks=quirks,
+            name=pname, kind=p["kind"], base_url=url.rstrip("/"), api_key_env=key_env, auth=p.get("auth") or "",
+            concurrency=p.get("concurrency"), timeout=float(p.get("timeout") or 600), headers=dict(headers),
+            limits=_limits(p, where, fail), extra_body=_extra_body(p, where, fail), quirks=quirks,
         )
         providers[pname] = provider
         raw_models = p.get("models") or {}
@@ -184,11 +185,29 @@ def _model(provider: Provider, name: str, m, where: str, fail) -> Model:
             fail(f"{where}.temperature", "applies to openai providers only (a passthrough sends the client's own)")
         if not (_number(m["temperature"]) and 0 <= m["temperature"] <= 2):
             fail(f"{where}.temperature", "must be a number from 0 to 2")
-    fields = {k: v for k, v in m.items() if k != "quirks"}
+    if "extra_body" in m and provider.kind != "openai":
+        fail(f"{where}.extra_body", "applies to openai providers only")
+    settings = {k: v for k, v in m.items() if k not in ("quirks", "extra_body", *LIMIT_NAMES)}
     for key in ("input_price", "output_price", "cache_read_price", "temperature"):
-        if key in fields:
-            fields[key] = float(fields[key])
-    return Model(name=name, provider=provider.name, quirks=_quirks(provider.quirks, m.get("quirks"), f"{where}.quirks", fail), **fields)
+        if key in settings:
+            settings[key] = float(settings[key])
+    return Model(name=name, provider=provider.name, limits=_limits(m, where, fail),
+                 extra_body={**provider.extra_body, **_extra_body(m, where, fail)},
+                 quirks=_quirks(provider.quirks, m.get("quirks"), f"{where}.quirks", fail), **settings)
+
+
+def _limits(table: dict, where: str, fail) -> Limits:
+    for key in LIMIT_NAMES:
+        if table.get(key) is not None and not _positive_int(table[key]):
+            fail(f"{where}.{key}", "must be a positive integer")
+    return Limits(**{k: table[k] for k in LIMIT_NAMES if table.get(k) is not None})
+
+
+def _extra_body(table: dict, where: str, fail) -> dict:
+    extra = table.get("extra_body") or {}
+    if not isinstance(extra, dict):
+        fail(f"{where}.extra_body", "must be a table of request fields")
+    return extra
 
 
 def _resolve(entry: str, providers: dict[str, Provider], models: dict, where: str, fail) -> Model:
@@ -202,7 +221,8 @@ def _resolve(entry: str, providers: dict[str, Provider], models: dict, where: st
         if len(owners) != 1:
             fail(where, f'entry "{entry}" must name its provider, as "provider:{entry}"')
         pname = owners[0]
-    return models.get((pname, mname)) or Model(name=mname, provider=pname, quirks=providers[pname].quirks)
+    p = providers[pname]
+    return models.get((pname, mname)) or Model(name=mname, provider=pname, extra_body=p.extra_body, quirks=p.quirks)
 
 
 # ---------------------------------------------------------------- files

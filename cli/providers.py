@@ -1,11 +1,13 @@
 """What an upstream is: its kind, where it lives, its limits, and the quirks we must work around.
 
-Plain data, no I/O, so both the pure translation and the profile loader can share it.
+Plain data, no I/O, so both the pure translation and the profile loader can share it. The
+profile schema is read off these dataclasses (see profiles.py): a field here is a setting there.
 """
 
 from dataclasses import dataclass, field, fields
 
 KINDS = ("openai", "anthropic")
+AUTHS = ("bearer", "x-api-key")
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,7 @@ class Quirks:
     # user turn as a reminder instead (keeps the prompt prefix stable for upstream caching).
     merge_system: bool = True
     images: bool = True
-    # DeepSeek-style thinking with tools wants earlier reasoning sent back.
+    # DeepSeek/Kimi/GLM-style thinking with tools wants earlier reasoning back as reasoning_content.
     replay_reasoning: bool = False
     # OpenAI's reasoning models only accept max_completion_tokens.
     max_tokens_field: str = "max_tokens"
@@ -26,10 +28,36 @@ class Quirks:
     reasoning_effort: bool = False
     # Parse tool calls that a model writes as text (<tool_call>, <function=...>, fenced JSON).
     text_tool_calls: bool = True
+    # Gemini 3 refuses a replayed tool call without the thought_signature it came with.
+    thought_signatures: bool = False
+    # OpenRouter asks for each turn's reasoning_details back unchanged.
+    reasoning_details: bool = False
+    # Mistral refuses a user message right after a tool message.
+    user_after_tool: bool = True
+    # Some providers refuse the parallel_tool_calls field outright.
+    parallel_tool_calls: bool = True
 
     @classmethod
     def names(cls) -> set[str]:
         return {f.name for f in fields(cls)}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Budgets a provider enforces, so we wait our turn instead of tripping them. Tokens count
+    as the providers that publish token limits count them: prompt plus requested max_tokens."""
+
+    rpm: int | None = None  # requests per minute
+    rpd: int | None = None  # requests per day
+    tpm: int | None = None  # tokens per minute
+    tph: int | None = None  # tokens per hour
+    tpd: int | None = None  # tokens per day
+
+    def any(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
+LIMIT_NAMES = tuple(f.name for f in fields(Limits))
 
 
 @dataclass(frozen=True)
@@ -44,6 +72,8 @@ class Model:
     # Sent when the client sets none. Claude Code never does (it asks for thinking instead), so
     # the upstream's own default applies: often 0.8-1.0, far too hot for small local models.
     temperature: float | None = None
+    limits: Limits = field(default_factory=Limits)  # per model, where a provider limits each model
+    extra_body: dict = field(default_factory=dict)  # merged into every request (with the provider's)
     quirks: Quirks = field(default_factory=Quirks)
 
     def cost(self, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_write: int = 0) -> float:
@@ -54,6 +84,12 @@ class Model:
             + output_tokens * self.output_price
         ) / 1e6
 
+    def window(self, provider_limits: Limits) -> int:
+        """The largest request (prompt + max_tokens) this model can ever take: its context
+        window, or less where a tokens-per-minute budget counts the whole request."""
+        caps = [self.context_window] + [lim.tpm for lim in (self.limits, provider_limits) if lim.tpm]
+        return min(caps)
+
 
 @dataclass(frozen=True)
 class Provider:
@@ -61,8 +97,16 @@ class Provider:
     kind: str
     base_url: str
     api_key_env: str | None = None
-    rpm: int | None = None  # requests per minute we allow ourselves
+    auth: str = ""  # "bearer" or "x-api-key"; empty: the kind's usual one
     concurrency: int | None = None  # requests in flight at once
     timeout: float = 600.0  # seconds to wait for upstream bytes; local models can be slow
     headers: dict[str, str] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
+    extra_body: dict = field(default_factory=dict)
     quirks: Quirks = field(default_factory=Quirks)
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        if not key:
+            return {}
+        auth = self.auth or ("x-api-key" if self.kind == "anthropic" else "bearer")
+        return {"x-api-key": key} if auth == "x-api-key" else {"Authorization": f"Bearer {key}"}

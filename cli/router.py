@@ -37,13 +37,13 @@ class Plan:
     candidates: tuple[Candidate, ...]
 
 
-def room(model: Model, estimate: int) -> int:
+def room(window: int, estimate: int) -> int:
     """Tokens left for output after the prompt, with a margin for the estimate's error."""
-    return model.context_window - estimate - (estimate * ESTIMATE_MARGIN_PCT + 99) // 100
+    return window - estimate - (estimate * ESTIMATE_MARGIN_PCT + 99) // 100
 
 
-def max_tokens_for(model: Model, requested: int, estimate: int) -> int:
-    return max(1, min(requested, model.max_output_tokens, room(model, estimate)))
+def max_tokens_for(model: Model, window: int, requested: int, estimate: int) -> int:
+    return max(1, min(requested, model.max_output_tokens, room(window, estimate)))
 
 
 class Router:
@@ -51,6 +51,7 @@ class Router:
         self.profile = profile
         self.clock = clock
         self._cool_until: dict[tuple[str, str], float] = {}
+        self._learned: dict[tuple[str, str], int] = {}  # windows upstreams told us were smaller
 
     def plan(self, model_name: str, estimate: int, requested_max: int) -> Plan:
         """The models that can take this prompt, in chain order; 400 'prompt is too long' if none."""
@@ -61,16 +62,35 @@ class Router:
         # output: a request squeezed to a few tokens of answer helps nobody, while "prompt
         # is too long" makes Claude Code compact.
         need = min(requested_max, MIN_OUTPUT)
+        windows = [self.window(m) for m in chain]
         fits = tuple(
-            Candidate(m, pos, max_tokens_for(m, requested_max, estimate))
-            for pos, m in enumerate(chain)
-            if room(m, estimate) >= need
+            Candidate(m, pos, max_tokens_for(m, window, requested_max, estimate))
+            for pos, (m, window) in enumerate(zip(chain, windows))
+            if room(window, estimate) >= need
         )
         if not fits:
-            biggest = max(chain, key=lambda m: m.context_window)
-            limit = (biggest.context_window - need) * 100 // (100 + ESTIMATE_MARGIN_PCT)  # the largest prompt that fits
-            raise too_long(estimate, limit, f"the largest window in the {tier} chain is {biggest.name}'s")
+            window, biggest = max(zip(windows, chain), key=lambda wm: wm[0])
+            limit = (window - need) * 100 // (100 + ESTIMATE_MARGIN_PCT)  # the largest prompt that fits
+            if window < biggest.context_window:
+                # Claude Code compacts on this wording, which is the one way such a session goes on.
+                detail = (f"{biggest.provider}:{biggest.name} counts prompt + max_tokens against its "
+                          f"{window:,} tokens-per-minute limit")
+            else:
+                detail = f"the largest window in the {tier} chain is {biggest.name}'s"
+            raise too_long(estimate, limit, detail)
         return Plan(tier=tier, requested=model_name, estimate=estimate, candidates=fits)
+
+    def window(self, model: Model) -> int:
+        declared = model.window(self.profile.provider(model).limits)
+        return min(declared, self._learned.get((model.provider, model.name), declared))
+
+    def learn(self, model: Model, window: int) -> bool:
+        """An upstream named a smaller window (or token budget) than the profile: plan with it
+        from now on. True when that changes anything."""
+        if window >= self.window(model):
+            return False
+        self._learned[(model.provider, model.name)] = window
+        return True
 
     # -------------------------------------------------------------- cooldowns
 

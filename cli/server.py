@@ -22,12 +22,12 @@ from aiohttp import web
 from freeclaude import pricing
 from freeclaude.errors import FreeclaudeError
 from freeclaude.ledger import Attempt, Ledger
-from freeclaude.limits import Limiter
+from freeclaude.limits import Exhausted, Pacer
 from freeclaude.profiles import TIERS, Profile
 from freeclaude.router import DEFAULT_COOLDOWN, MIN_COOLDOWN, Plan, Router
 from freeclaude.translate import sse
-from freeclaude.translate.errors import ApiError, is_overflow, overflow_limit, too_long
-from freeclaude.translate.request import InvalidRequest, validate
+from freeclaude.translate.errors import ApiError, is_overflow, overflow_limit, token_budget, too_long
+from freeclaude.translate.validate import InvalidRequest, validate
 from freeclaude.translate.tokens import estimate
 from freeclaude.upstream import Exchange
 
@@ -76,7 +76,7 @@ class Server:
         self.profile = config.profile
         self._keys = config.keys()
         self.router = Router(config.profile)
-        self.limiters = {p.name: Limiter(p.rpm, p.concurrency) for p in config.profile.used_providers()}
+        self.pacer = Pacer(config.profile, max_wait=config.max_wait)
         self.ledger = Ledger(config.ledger_path) if config.ledger_path else None
         self.session: aiohttp.ClientSession | None = None
         self.runner: web.AppRunner | None = None
@@ -215,10 +215,19 @@ class Server:
                     number += 1
                     last = e
                     if e.status == 400 and is_overflow(e.message):
-                        # Our estimate was low for this model (or its window smaller than the
-                        # profile says): only bigger windows can help.
-                        window = cand.model.context_window
-                        candidates = [c for c in candidates if c.model.context_window > window]
+                        limit = overflow_limit(e.message)
+                        budget = token_budget(e.message)
+                        if budget:  # it counted the prompt higher than we did: keep that much room
+                            limit = budget[0] - max(0, budget[1] - cand.max_tokens - plan.estimate)
+                        if limit and self.router.learn(cand.model, limit):
+                            # A smaller window or token budget than the profile says: plan again,
+                            # which clamps max_tokens to it or says plainly that nothing fits.
+                            plan = self.router.plan(body["model"], plan.estimate, body["max_tokens"])
+                            candidates = list(plan.candidates)
+                            break
+                        # Our estimate was low for this model: only bigger windows can help.
+                        window = self.router.window(cand.model)
+                        candidates = [c for c in candidates if self.router.window(c.model) > window]
                         if not candidates:
                             raise too_long(plan.estimate, overflow_limit(e.message) or window, e.message) from None
                         break
@@ -249,13 +258,17 @@ class Server:
             stream=bool(body.get("stream")), position=cand.position, attempt=number,
         )
         try:
-            async with self.limiters[provider.name]:
+            async with self.pacer.slot(model, plan.estimate + cand.max_tokens):
                 ex.started = time.monotonic()  # time spent waiting for a slot is not latency
                 if body.get("stream"):
                     return await self._stream(request, ex, row, request_id)
                 message = await ex.complete()
                 return web.Response(body=_dumps(message).encode(), content_type="application/json",
                                     headers={"request-id": request_id})
+        except Exhausted as e:
+            error = ApiError(429, f"{provider.name} ({model.name}): {e}", retry_after=e.wait)
+            row.outcome, row.status, row.error = error.type, error.status, error.message
+            raise error from None
         except ApiError as e:
             row.outcome, row.status, row.error = e.type, e.status, e.message
             raise

@@ -14,7 +14,9 @@ import aiohttp
 from freeclaude.providers import Model, Provider
 from freeclaude.translate import sse
 from freeclaude.translate.errors import ApiError, envelope, from_stream_error, from_upstream, retry_after
-from freeclaude.translate.request import ToolNames, fold_system, strip_billing, to_openai
+from freeclaude.translate.passthrough import for_passthrough
+from freeclaude.translate.request import to_openai
+from freeclaude.translate.tools import ToolNames
 from freeclaude.translate.response import events_from_openai, from_openai
 from freeclaude.translate.stream import IncompleteStream, StreamTranslator, UpstreamStreamError
 
@@ -125,12 +127,12 @@ class Exchange:
             tools=tools,
             show_thinking=(self.body.get("thinking") or {}).get("display") != "omitted",
             text_tool_calls=self.model.quirks.text_tool_calls,
+            provider=self.provider.name,
         )
         return payload, translator
 
     def _post_chat(self, payload: dict):
-        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
-        return self._post(self.provider.base_url + "/chat/completions", payload, headers)
+        return self._post(self.provider.base_url + "/chat/completions", payload, self.provider.auth_headers(self.key))
 
     async def _openai_stream(self) -> AsyncIterator[bytes]:
         payload, tr = self._openai_request(stream=True)
@@ -215,16 +217,11 @@ class Exchange:
     # -------------------------------------------------------------- anthropic kind (passthrough)
 
     def _anthropic_request(self) -> tuple[str, dict, dict]:
-        body = dict(self.body, model=self.model.name, max_tokens=self.max_tokens)
-        if "system" in body:
-            body["system"] = strip_billing(body["system"])
-        if self.model.quirks.merge_system:
-            body["messages"] = fold_system(body["messages"])
-        headers = {"anthropic-version": self.client_headers.get("anthropic-version", "2023-06-01")}
+        body = for_passthrough(self.body, self.model, self.max_tokens)
+        headers = {"anthropic-version": self.client_headers.get("anthropic-version", "2023-06-01"),
+                   **self.provider.auth_headers(self.key)}
         if self.client_headers.get("anthropic-beta"):
             headers["anthropic-beta"] = self.client_headers["anthropic-beta"]
-        if self.key:
-            headers["x-api-key"] = self.key
         return self.provider.base_url + "/v1/messages", body, headers
 
     async def _anthropic_stream(self) -> AsyncIterator[bytes]:

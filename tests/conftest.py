@@ -71,7 +71,8 @@ def claude_bin() -> Path:
     return CLAUDE
 
 
-async def run_claude(tmp_path: Path, claude: Path, profile: dict, *claude_args: str, timeout: float = 180):
+async def run_claude(tmp_path: Path, claude: Path, profile: dict, *claude_args: str, timeout: float = 180,
+                     env: dict | None = None):
     """`freeclaude run --profile p -- ARGS` with the real Claude Code, in a fresh home and project.
     Returns exit code, stdout, stderr, the freeclaude home and the project directory."""
     home = tmp_path / "fc-home"
@@ -81,9 +82,11 @@ async def run_claude(tmp_path: Path, claude: Path, profile: dict, *claude_args: 
     project.mkdir(exist_ok=True)
     user_home = tmp_path / "user-home"  # Claude Code's own config starts empty
     user_home.mkdir(exist_ok=True)
+    extra_env = env
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE"))}
     env.update(HOME=str(user_home), FREECLAUDE_HOME=str(home), FREECLAUDE_CLAUDE=str(claude), FAKE_KEY=KEY,
                COLUMNS="200", CI="1")
+    env.update(extra_env or {})
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "freeclaude", "run", "--profile", "p", "--", *claude_args,
         cwd=project, env=env, stdin=asyncio.subprocess.DEVNULL,

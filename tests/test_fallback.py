@@ -8,7 +8,8 @@ import aiohttp
 import pytest
 
 from freeclaude.ledger import Ledger
-from freeclaude.limits import Limiter
+from freeclaude.limits import Exhausted, Limiter
+from freeclaude.providers import Limits
 from freeclaude.profiles import parse
 from freeclaude.router import Router, max_tokens_for, tier_of
 from freeclaude.translate.errors import ApiError
@@ -186,9 +187,9 @@ async def test_upstream_overflow_with_nowhere_to_go_is_prompt_too_long(fake, gat
 def test_max_tokens_clamped_to_room_left_in_the_window():
     p = chain_profile("http://x/v1", {"m": {"context_window": 32768, "max_output_tokens": 8192}}, ["m"])
     m = p.chain("opus")[0]
-    assert max_tokens_for(m, 128000, 1000) == 8192
-    assert max_tokens_for(m, 128000, 28000) == 32768 - 28000 - 1400  # a 5% margin on the estimate
-    assert max_tokens_for(m, 500, 1000) == 500
+    assert max_tokens_for(m, m.context_window, 128000, 1000) == 8192
+    assert max_tokens_for(m, m.context_window, 128000, 28000) == 32768 - 28000 - 1400  # a 5% margin on the estimate
+    assert max_tokens_for(m, m.context_window, 500, 1000) == 500
 
 
 @pytest.mark.parametrize("name,tier", [("claude-opus-5-5", "opus"), ("claude-3-5-haiku-20241022", "haiku"),
@@ -218,13 +219,39 @@ async def test_rpm_limit_makes_requests_wait_their_turn():
         slept.append(seconds)
         now[0] += seconds
 
-    limiter = Limiter(rpm=2, clock=lambda: now[0], sleep=sleep)
+    limiter = Limiter(Limits(rpm=2), clock=lambda: now[0], sleep=sleep)
     for _ in range(2):
         async with limiter:
             now[0] += 1
     async with limiter:  # the third in the same minute waits until the first is a minute old
         pass
     assert slept == [58.0] and now[0] == 60.0
+
+
+async def test_token_budget_paces_by_prompt_plus_max_tokens():
+    now, slept = [0.0], []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = Limiter(Limits(tpm=30000), clock=lambda: now[0], sleep=sleep)
+    await limiter.acquire(20000)
+    now[0] += 10
+    await limiter.acquire(10000)  # exactly the budget: no wait
+    now[0] += 5
+    await limiter.acquire(5000)  # waits until the first 20,000 are a minute old
+    assert slept == [45.0]
+
+
+async def test_a_budget_that_frees_too_late_is_refused_with_the_limit_named():
+    now = [0.0]
+    limiter = Limiter(Limits(rpd=2), clock=lambda: now[0], max_wait=90)
+    await limiter.acquire()
+    await limiter.acquire()
+    with pytest.raises(Exhausted) as e:
+        await limiter.acquire()
+    assert "2 requests per day" in str(e.value) and e.value.wait == 86400
 
 
 async def test_concurrency_limit():
@@ -254,3 +281,36 @@ async def test_provider_concurrency_applies_through_the_gateway(fake, gateway):
 
 def test_api_error_retryable():
     assert ApiError(429, "x").retryable and ApiError(502, "x").retryable and not ApiError(400, "x").retryable
+
+
+# ---------------------------------------------------------------- token budgets
+
+
+async def test_a_declared_tpm_clamps_max_tokens_and_names_the_limit_when_nothing_fits(fake, gateway):
+    fake.default = Json(completion({"content": "ok"}))
+    server = await gateway(chain_profile(fake.url, {"a": {"context_window": 131072, "max_output_tokens": 32768, "tpm": 6000}},
+                                         ["a"]))
+    status, _, _ = await post(server, body(max_tokens=32000))
+    assert status == 200 and fake.last.body["max_tokens"] < 6000  # prompt + max_tokens fit the budget
+    status, _, raw = await post(server, body(text="word " * 9000))
+    error = json.loads(raw)["error"]
+    assert status == 400 and error["message"].startswith("prompt is too long")
+    assert "6,000 tokens-per-minute limit" in error["message"]
+
+
+async def test_an_upstream_token_budget_413_teaches_the_limit_and_retries_clamped(fake, gateway):
+    # Groq-style: prompt + requested max_tokens over the TPM is a 413 before the model runs.
+    def groq(payload):
+        requested = payload["max_tokens"] + 50
+        if requested > 8000:
+            return Json({"error": {"message": f"Request too large for model `a` on tokens per minute (TPM): "
+                                              f"Limit 8000, Requested {requested}, please reduce your message size",
+                                   "type": "tokens", "code": "rate_limit_exceeded"}}, status=413)
+        return Json(completion({"content": "ok"}))
+    fake.default = groq
+    server = await gateway(chain_profile(fake.url, {"a": {"context_window": 131072, "max_output_tokens": 32768}}, ["a"]))
+    status, _, raw = await post(server, body(max_tokens=32000))
+    assert status == 200, raw
+    assert [r.body["max_tokens"] for r in fake.received][0] == 32000 and fake.last.body["max_tokens"] < 8000
+    status, _, raw = await post(server, body(text="word " * 9000))
+    assert status == 400 and "prompt is too long" in json.loads(raw)["error"]["message"]

@@ -130,7 +130,7 @@ async def test_missing_key_variable_is_a_clear_error(fake):
 
 @pytest.mark.parametrize("status,ours,kind", [
     (400, 400, "invalid_request_error"), (401, 401, "authentication_error"), (403, 403, "permission_error"),
-    (404, 404, "not_found_error"), (413, 413, "request_too_large"), (429, 429, "rate_limit_error"),
+    (404, 404, "not_found_error"), (413, 400, "invalid_request_error"), (429, 429, "rate_limit_error"),
     (500, 500, "api_error"), (503, 529, "overloaded_error"),
 ])
 @pytest.mark.parametrize("stream", [False, True])
@@ -240,14 +240,16 @@ async def test_real_claude_code_request_reaches_the_upstream_clean(fake, gateway
 async def test_an_empty_stream_is_asked_again_without_streaming(fake, gateway):
     """llama-cpp-python answers 200 and closes an overflowing stream empty; only the
     unstreamed request says why."""
-    fake.queue(Stream([], done=False, comment=False),
-               Json({"error": {"message": "This model's maximum context length is 4096 tokens.",
-                               "code": "context_length_exceeded"}}, status=400))
+    overflow = Json({"error": {"message": "This model's maximum context length is 4096 tokens.",
+                               "code": "context_length_exceeded"}}, status=400)
+    # Told a smaller window than the profile says, the gateway tries once more within it.
+    fake.queue(Stream([], done=False, comment=False), overflow, Stream([], done=False, comment=False), overflow)
     server = await gateway(profile(fake.url, context_window=65536))
     status, _, raw = await post(server, body={**BODY, "stream": True})
     err = envelope(raw)
     assert status == 400 and err["message"].startswith("prompt is too long: ") and "> 4096 maximum" in err["message"]
-    assert [r.body.get("stream") for r in fake.received] == [True, None]
+    assert [r.body.get("stream") for r in fake.received] == [True, None, True, None]
+    assert fake.received[2].body["max_tokens"] < 4096
 
     fake.queue(Stream([], done=False, comment=False), Json(completion({"content": "recovered"})))
     status, _, raw = await post(server, body={**BODY, "stream": True})

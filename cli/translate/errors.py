@@ -18,7 +18,8 @@ _BY_STATUS = {
     529: "overloaded_error",
 }
 # Upstream status -> the status we answer with. Claude Code retries 429, 5xx and 529 itself.
-_UPSTREAM_STATUS = {402: 403, 408: 504, 409: 500, 422: 400, 503: 529, 529: 529, 504: 504}
+# An upstream's 413 becomes a 400: Claude Code shows any 413 as "Request too large (max 32MB)".
+_UPSTREAM_STATUS = {402: 403, 408: 504, 409: 500, 413: 400, 422: 400, 503: 529, 529: 529, 504: 504}
 _OVERFLOW = re.compile(
     r"context.length|context_length|maximum context|context size|context window|prompt is too long"
     r"|too many tokens|reduce the length|input is too long|exceeds? the (?:available|maximum)",
@@ -76,7 +77,16 @@ def upstream_message(body: str) -> str:
     return body.strip()[:500]
 
 
-_LIMIT = re.compile(r"(?:context length is|context window (?:of|is)|context size (?:of|is)|n_ctx\W{0,3})\s*(\d+)", re.I)
+_LIMIT = re.compile(r"(?:context length is|context window (?:of|is)|context size (?:of|is)|n_ctx\W{0,3}|\bLimit)\s*(\d+)", re.I)
+# Groq and others count prompt + max_tokens against a tokens-per-minute budget before running
+# the model; "Limit N, Requested M" with M > N can never pass, however long one waits.
+_TOKEN_BUDGET = re.compile(r"\bLimit\s*(\d+),\s*(?:Used\s*\d+,\s*)?Requested\s*(\d+)", re.I)
+
+
+def token_budget(message: str) -> tuple[int, int] | None:
+    """(limit, requested) where an upstream refused a request for its token budget."""
+    match = _TOKEN_BUDGET.search(message)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def is_overflow(message: str) -> bool:
@@ -92,6 +102,9 @@ def overflow_limit(message: str) -> int | None:
 def from_upstream(status: int, body: str, where: str, retry_after: float | None = None) -> ApiError:
     """An upstream's HTTP error; `where` names provider and model for the user."""
     text = upstream_message(body)
+    budget = token_budget(text)
+    if budget and status in (413, 429) and budget[1] > budget[0]:
+        return too_long(budget[1], budget[0], f"{where} counts prompt + max_tokens against its tokens-per-minute limit: {text}")
     ours = _UPSTREAM_STATUS.get(status, status)
     if ours not in _BY_STATUS:
         ours = 500 if status >= 500 else 400

@@ -1,21 +1,18 @@
 """Anthropic Messages request -> OpenAI Chat Completions request."""
 
-import hashlib
 import json
-import re
 
 from freeclaude.providers import Model, Quirks
+from freeclaude.translate import state
+from freeclaude.translate.tools import ToolNames, choice, function, tool_id
 
 # Claude Code's first system block carries a billing line that changes on every call; sent
 # upstream it would defeat prompt caching, so it never leaves this process.
 BILLING_PREFIX = "x-anthropic-billing-header"
-MAX_TOOL_NAME = 64
-_ID_BAD = re.compile(r"[^a-zA-Z0-9_-]")
 _EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
-
-
-class InvalidRequest(ValueError):
-    """The client's request is malformed; the message names the field."""
+# Gemini's documented stand-in for a tool call whose signature is unknown (history from
+# another model): it skips the check instead of refusing the request.
+DUMMY_THOUGHT_SIGNATURE = "skip_thought_signature_validator"
 
 
 def strip_billing(system):
@@ -31,106 +28,10 @@ def strip_billing(system):
     return system
 
 
-class ToolNames:
-    """Tool names over the 64 characters OpenAI allows, shortened stably and mapped back."""
-
-    __slots__ = ("_down",)
-
-    def __init__(self) -> None:
-        self._down: dict[str, str] = {}
-
-    def up(self, name: str) -> str:
-        if len(name) <= MAX_TOOL_NAME:
-            return name
-        short = name[: MAX_TOOL_NAME - 9] + "_" + hashlib.sha1(name.encode()).hexdigest()[:8]
-        self._down[short] = name
-        return short
-
-    def down(self, name: str) -> str:
-        return self._down.get(name, name)
-
-
-def tool_id(raw) -> str:
-    """An id Anthropic clients accept ([a-zA-Z0-9_-]); the same raw id always maps alike."""
-    return _ID_BAD.sub("_", raw) if isinstance(raw, str) and raw else ""
-
-
-# ---------------------------------------------------------------- validation
-
-
-def _need(cond: bool, field: str, what: str) -> None:
-    if not cond:
-        raise InvalidRequest(f"{field}: {what}")
-
-
-def validate(body, *, count_only: bool = False) -> None:
-    """Checks the shape the translation relies on; unknown fields are fine."""
-    _need(isinstance(body, dict), "body", "must be a JSON object")
-    _need(isinstance(body.get("model"), str) and body["model"] != "", "model", "must be a non-empty string")
-    if not count_only:
-        mt = body.get("max_tokens")
-        _need(isinstance(mt, int) and not isinstance(mt, bool) and mt >= 1, "max_tokens", "must be a positive integer")
-    msgs = body.get("messages")
-    _need(isinstance(msgs, list) and len(msgs) > 0, "messages", "must be a non-empty list")
-    for i, m in enumerate(msgs):
-        f = f"messages.{i}"
-        _need(isinstance(m, dict), f, "must be an object")
-        _need(m.get("role") in ("user", "assistant", "system"), f + ".role", "must be user, assistant or system")
-        _check_content(m.get("content"), f + ".content")
-    system = body.get("system")
-    if system is not None:
-        _check_content(system, "system")
-    tools = body.get("tools")
-    if tools is not None:
-        _need(isinstance(tools, list), "tools", "must be a list")
-        for i, t in enumerate(tools):
-            _need(isinstance(t, dict) and isinstance(t.get("name"), str) and t["name"], f"tools.{i}.name", "must be a non-empty string")
-            schema = t.get("input_schema")
-            _need(schema is None or isinstance(schema, dict), f"tools.{i}.input_schema", "must be an object")
-            desc = t.get("description")
-            _need(desc is None or isinstance(desc, str), f"tools.{i}.description", "must be a string")
-    tc = body.get("tool_choice")
-    if tc is not None:
-        _need(isinstance(tc, dict) and tc.get("type") in ("auto", "any", "tool", "none"), "tool_choice.type", "must be auto, any, tool or none")
-        if tc["type"] == "tool":
-            _need(isinstance(tc.get("name"), str), "tool_choice.name", "must be a string")
-    for key in ("temperature", "top_p"):
-        v = body.get(key)
-        _need(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)), key, "must be a number")
-    stops = body.get("stop_sequences")
-    _need(stops is None or (isinstance(stops, list) and all(isinstance(s, str) for s in stops)), "stop_sequences", "must be a list of strings")
-    _need(body.get("stream") in (None, True, False), "stream", "must be a boolean")
-    for key in ("thinking", "output_config", "metadata"):
-        _need(body.get(key) is None or isinstance(body[key], dict), key, "must be an object")
-
-
-def _check_content(content, field: str) -> None:
-    if isinstance(content, str):
-        return
-    _need(isinstance(content, list), field, "must be a string or a list of blocks")
-    for j, b in enumerate(content):
-        _need(isinstance(b, dict) and isinstance(b.get("type"), str), f"{field}.{j}.type", "must be a string")
-        t = b["type"]
-        if t == "text":
-            _need(isinstance(b.get("text"), str), f"{field}.{j}.text", "must be a string")
-        elif t == "tool_use":
-            _need(isinstance(b.get("id"), str) and isinstance(b.get("name"), str), f"{field}.{j}", "tool_use needs string id and name")
-        elif t == "tool_result":
-            _need(isinstance(b.get("tool_use_id"), str), f"{field}.{j}.tool_use_id", "must be a string")
-            inner = b.get("content")
-            if inner is not None:
-                _check_content(inner, f"{field}.{j}.content")
-        elif t == "image":
-            _need(isinstance(b.get("source"), dict), f"{field}.{j}.source", "must be an object")
-
-
-# ---------------------------------------------------------------- translation
-
-
 def to_openai(body: dict, model: Model, names: ToolNames, *, stream: bool, max_tokens: int) -> dict:
     """The Chat Completions request for `model`; `max_tokens` is already clamped by the caller."""
     q = model.quirks
-    out: dict = {"model": model.name, "messages": _messages(body, q, names)}
+    out: dict = {**model.extra_body, "model": model.name, "messages": _messages(body, model, names)}
     out[q.max_tokens_field] = max_tokens
     if stream:
         out["stream"] = True
@@ -143,14 +44,14 @@ def to_openai(body: dict, model: Model, names: ToolNames, *, stream: bool, max_t
         out["temperature"] = model.temperature
     if body.get("stop_sequences"):
         out["stop"] = body["stop_sequences"][:4]  # the OpenAI limit
-    tools = [t for t in (_tool(t, q, names) for t in body.get("tools") or ()) if t]
+    tools = [t for t in (function(t, q, names) for t in body.get("tools") or ()) if t]
     tc = body.get("tool_choice") or {}
     if tools:
         out["tools"] = tools
-        choice = _tool_choice(tc, names)
-        if choice is not None:
-            out["tool_choice"] = choice
-        if tc.get("disable_parallel_tool_use"):
+        picked = choice(tc, names)
+        if picked is not None:
+            out["tool_choice"] = picked
+        if tc.get("disable_parallel_tool_use") and q.parallel_tool_calls:
             out["parallel_tool_calls"] = False
     if q.reasoning_effort:
         effort = reasoning_effort(body)
@@ -179,7 +80,8 @@ def text_of(content) -> str:
     return "\n\n".join(b["text"] for b in content or () if b.get("type") == "text" and b.get("text"))
 
 
-def _messages(body: dict, q: Quirks, names: ToolNames) -> list[dict]:
+def _messages(body: dict, model: Model, names: ToolNames) -> list[dict]:
+    q = model.quirks
     out: list[dict] = []
     system = text_of(strip_billing(body.get("system") or ""))
     if system:
@@ -189,51 +91,19 @@ def _messages(body: dict, q: Quirks, names: ToolNames) -> list[dict]:
         if role == "user":
             _user(content, out, q)
         elif role == "assistant":
-            _assistant(content, out, q, names)
+            _assistant(content, out, model, names)
         elif q.merge_system:
             text = text_of(content)
             if text:
                 out.append({"role": "user", "content": reminder(text)})
         else:
             out.append({"role": "system", "content": text_of(content)})
-    return _normalize(out)
+    return _normalize(out, q.user_after_tool)
 
 
 def reminder(text: str) -> str:
     """A mid-conversation system message, as it travels inside a user turn."""
     return f"<system-reminder>\n{text}\n</system-reminder>"
-
-
-def fold_system(messages: list[dict]) -> list[dict]:
-    """Anthropic messages with mid-conversation system messages carried as reminders in the
-    user turn, for upstreams that speak the Messages API but only take `system` at the top.
-    A reminder after an assistant turn waits for the next user turn, after its tool results."""
-    out: list[dict] = []
-    held: list[dict] = []
-    for m in messages:
-        if m["role"] == "system":
-            block = {"type": "text", "text": reminder(text_of(m.get("content")))}
-            if out and out[-1]["role"] == "user":
-                out[-1] = _with_blocks(out[-1], [block])
-            else:
-                held.append(block)
-            continue
-        if held:
-            if m["role"] == "user":
-                m = _with_blocks(m, held)
-            else:
-                out.append({"role": "user", "content": held})
-            held = []
-        out.append(m)
-    if held:
-        out.append({"role": "user", "content": held})
-    return out
-
-
-def _with_blocks(message: dict, blocks: list[dict]) -> dict:
-    content = message.get("content")
-    existing = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or ())
-    return dict(message, content=existing + blocks)
 
 
 def _image_part(block: dict, q: Quirks) -> dict:
@@ -287,7 +157,7 @@ def _user(content, out: list[dict], q: Quirks) -> None:
     for block in content:
         if block["type"] == "tool_result":
             text, images = _tool_result(block, q)
-            out.append({"role": "tool", "tool_call_id": tool_id(block["tool_use_id"]), "content": text})
+            out.append({"role": "tool", "tool_call_id": tool_id(state.split_id(block["tool_use_id"])[0]), "content": text})
             if images:
                 # OpenAI tool messages carry text only: images go in the next user message.
                 parts.append({"type": "text", "text": f"[images returned by tool call {block['tool_use_id']}]"})
@@ -328,28 +198,34 @@ def _tool_result(block: dict, q: Quirks) -> tuple[str, list[dict]]:
     return text, images
 
 
-def _assistant(content, out: list[dict], q: Quirks, names: ToolNames) -> None:
+def _assistant(content, out: list[dict], model: Model, names: ToolNames) -> None:
+    q = model.quirks
     if isinstance(content, str):
         out.append({"role": "assistant", "content": content})
         return
-    texts, calls, reasoning = [], [], []
+    texts, calls, reasoning, details = [], [], [], []
     for block in content:
         t = block["type"]
         if t == "text":
             texts.append(block["text"])
         elif t == "tool_use":
-            calls.append(
-                {
-                    "id": tool_id(block["id"]),
-                    "type": "function",
-                    "function": {
-                        "name": names.up(block["name"]),
-                        "arguments": json.dumps(block.get("input") or {}, ensure_ascii=False),
-                    },
-                }
-            )
-        elif t == "thinking" and q.replay_reasoning and block.get("thinking"):
-            reasoning.append(block["thinking"])
+            raw, signature = state.split_id(block["id"])
+            call = {"id": tool_id(raw), "type": "function", "function": {
+                "name": names.up(block["name"]), "arguments": json.dumps(block.get("input") or {}, ensure_ascii=False)}}
+            if q.thought_signatures:
+                # Gemini checks the first call of each step; one it never signed gets the stand-in.
+                signature = signature or (DUMMY_THOUGHT_SIGNATURE if not calls else None)
+                if signature:
+                    call["extra_content"] = {"google": {"thought_signature": signature}}
+            calls.append(call)
+        elif t == "thinking":
+            # The text may be gone (display "omitted"); the signature we made still holds it.
+            carried = state.unseal(block.get("signature"))
+            text = carried.get("r") or block.get("thinking") or ""
+            if text:
+                reasoning.append(text)
+            if carried.get("d") and carried.get("p") == model.provider:
+                details.extend(carried["d"])  # only the provider that wrote them can read them
     if not (texts or calls or reasoning):
         return
     msg: dict = {"role": "assistant", "content": "".join(texts) or None}
@@ -357,17 +233,20 @@ def _assistant(content, out: list[dict], q: Quirks, names: ToolNames) -> None:
         msg["tool_calls"] = calls
     elif msg["content"] is None:
         msg["content"] = ""
-    if q.replay_reasoning:
+    if q.replay_reasoning and reasoning:
         msg["reasoning_content"] = "\n".join(reasoning)
+    if q.reasoning_details and details:
+        msg["reasoning_details"] = details
     out.append(msg)
 
 
-def _normalize(msgs: list[dict]) -> list[dict]:
+def _normalize(msgs: list[dict], user_after_tool: bool = True) -> list[dict]:
     """Make the list acceptable to strict upstreams.
 
     Every tool call gets exactly one tool message right after its assistant message (a missing
     result gets a stub, a result without its call becomes user text), and adjacent user
-    messages merge, since some chat templates demand strict alternation.
+    messages merge, since some chat templates demand strict alternation. Where a user message
+    may not follow a tool message, its text joins the last tool result instead.
     """
     out: list[dict] = []
     pending: list[str] = []  # ids of the last assistant's calls still waiting for results
@@ -389,6 +268,18 @@ def _normalize(msgs: list[dict]) -> list[dict]:
             pending = [c["id"] for c in m["tool_calls"]]
         _append_merged(out, m)
     _close_calls(out, pending, held)
+    return out if user_after_tool else _no_user_after_tool(out)
+
+
+def _no_user_after_tool(msgs: list[dict]) -> list[dict]:
+    out: list[dict] = []
+    for m in msgs:
+        if m["role"] == "user" and out and out[-1]["role"] == "tool":
+            if isinstance(m["content"], str):
+                out[-1] = dict(out[-1], content=f"{out[-1]['content']}\n\n{m['content']}")
+                continue
+            out.append({"role": "assistant", "content": "(tool results received)"})  # images cannot ride in a tool message
+        out.append(m)
     return out
 
 
@@ -415,60 +306,3 @@ def _append_merged(out: list[dict], m: dict) -> None:
 
 def _as_parts(content) -> list[dict]:
     return [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
-
-
-def _tool(t: dict, q: Quirks, names: ToolNames) -> dict | None:
-    schema = t.get("input_schema")
-    if schema is None and t.get("type") not in (None, "custom"):
-        return None  # a server tool (web search, code execution): runs at Anthropic only
-    schema = schema or {"type": "object", "properties": {}}
-    fn: dict = {"name": names.up(t["name"]), "parameters": clean_schema(schema) if q.clean_schema else schema}
-    if t.get("description"):
-        fn["description"] = t["description"]
-    return {"type": "function", "function": fn}
-
-
-def _tool_choice(tc: dict, names: ToolNames):
-    kind = tc.get("type")
-    if kind == "any":
-        return "required"
-    if kind == "none":
-        return "none"
-    if kind == "tool":
-        return {"type": "function", "function": {"name": names.up(tc["name"])}}
-    return "auto" if kind == "auto" else None
-
-
-# Gemini accepts an OpenAPI subset of JSON schema; anything else is a 400.
-_GEMINI_KEYS = frozenset(
-    "type format title description nullable enum items properties required minItems maxItems "
-    "minimum maximum minLength maxLength pattern anyOf minProperties maxProperties".split()
-)
-_GEMINI_FORMATS = frozenset({"enum", "date-time"})
-
-
-def clean_schema(schema):
-    if not isinstance(schema, dict):
-        return schema
-    out = {}
-    for key, value in schema.items():
-        if key == "const":
-            out["enum"] = [value]
-        elif key not in _GEMINI_KEYS:
-            continue
-        elif key == "properties" and isinstance(value, dict):
-            out[key] = {name: clean_schema(s) for name, s in value.items()}
-        elif key == "items":
-            out[key] = clean_schema(value)
-        elif key == "anyOf" and isinstance(value, list):
-            out[key] = [clean_schema(s) for s in value]
-        elif key == "format" and value not in _GEMINI_FORMATS:
-            continue
-        elif key == "type" and isinstance(value, list):
-            kinds = [k for k in value if k != "null"]
-            out["type"] = kinds[0] if kinds else "string"
-            if "null" in value:
-                out["nullable"] = True
-        else:
-            out[key] = value
-    return out

@@ -7,17 +7,15 @@ by index, else id, else position, whatever order or shape the upstream sends the
 import json
 import uuid
 
+from freeclaude.translate import state
 from freeclaude.translate.jsonrepair import Args
-from freeclaude.translate.request import ToolNames, tool_id
 from freeclaude.translate.textcalls import Scanner
+from freeclaude.translate.tools import ToolNames, tool_id
 
 Event = tuple[str, dict]
 
 _STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "function_call": "tool_use",
          "content_filter": "refusal", "end_turn": "end_turn", "max_tokens": "max_tokens", "eos": "end_turn"}
-# Anthropic signs thinking so it can verify it when sent back; we drop thinking from history
-# instead, so any stable opaque value works.
-SIGNATURE = "freeclaude"
 
 
 class UpstreamStreamError(Exception):
@@ -37,10 +35,11 @@ def new_message_id() -> str:
 
 
 class _Call:
-    __slots__ = ("raw_id", "name", "args", "pre", "opened", "closed")
+    __slots__ = ("raw_id", "name", "args", "pre", "opened", "closed", "signature")
 
     def __init__(self, raw_id: str) -> None:
         self.raw_id = raw_id
+        self.signature = ""  # Gemini's thought_signature, carried in the tool_use id
         self.name = ""
         self.args = Args()
         self.pre: list[str] = []  # fragments that came before the name
@@ -60,8 +59,10 @@ class StreamTranslator:
         show_thinking: bool = True,
         text_tool_calls: bool = True,
         message_id: str | None = None,
+        provider: str = "",
     ) -> None:
         self.model = model
+        self.provider = provider  # named in the state a thinking block carries
         self.names = names or ToolNames()
         self.message_id = message_id or new_message_id()
         self.show_thinking = show_thinking
@@ -85,6 +86,9 @@ class StreamTranslator:
         self._by_index: dict[int, _Call] = {}
         self._by_id: dict[str, _Call] = {}
         self._current: _Call | None = None
+        self._ids: set[str] = set()
+        self._reasoning: list[str] = []  # the open thinking block's text and details, to seal
+        self._details: list[dict] = []
 
     # -------------------------------------------------------------- input
 
@@ -100,20 +104,31 @@ class StreamTranslator:
         for choice in chunk.get("choices") or ():
             if not isinstance(choice, dict):
                 continue
-            delta = choice.get("delta") or choice.get("message") or {}
+            # A chunk may carry both: the delta is new, the message repeats what came before.
+            delta = choice["delta"] if "delta" in choice else choice.get("message")
+            if not isinstance(delta, dict):
+                continue
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            if not reasoning and delta.get("reasoning_details"):
-                reasoning = _details_text(delta["reasoning_details"])
-            if reasoning and isinstance(reasoning, str):
-                self._thinking(reasoning, ev)
+            details = delta.get("reasoning_details")
+            details = details if isinstance(details, list) else None
+            if not reasoning and details:
+                reasoning = _details_text(details)
+            if (reasoning and isinstance(reasoning, str)) or details:
+                self._thinking(reasoning if isinstance(reasoning, str) else "", ev, details)
             content = delta.get("content")
-            if content:
-                self._content(content if isinstance(content, str) else _parts_text(content), ev)
+            if isinstance(content, str):
+                if content:
+                    self._content(content, ev)
+            elif isinstance(content, list):
+                self._parts(content, ev)
             calls = delta.get("tool_calls")
             if calls and isinstance(calls, list):
                 for tc in calls:
                     if isinstance(tc, dict):
                         self._tool_delta(tc, ev)
+            legacy = delta.get("function_call")
+            if isinstance(legacy, dict):  # the pre-tools form: one call, no id
+                self._tool_delta({"function": legacy}, ev)
             reason = choice.get("finish_reason")
             if reason:
                 if reason == "error":
@@ -213,7 +228,9 @@ class StreamTranslator:
         if kind is None:
             return
         if kind == "thinking":
-            self._delta({"type": "signature_delta", "signature": SIGNATURE}, ev)
+            signature = state.seal(self.provider, "".join(self._reasoning), _merged(self._details))
+            self._reasoning, self._details = [], []
+            self._delta({"type": "signature_delta", "signature": signature}, ev)
         elif kind == "tool":
             call = self._current
             args = call.args
@@ -238,12 +255,30 @@ class StreamTranslator:
         self._chars += len(text)
         self._delta({"type": "text_delta", "text": text}, ev)
 
-    def _thinking(self, text: str, ev: list[Event]) -> None:
+    def _thinking(self, text: str, ev: list[Event], details: list | None = None) -> None:
         if self._block != "thinking":
             self._open("thinking", {"type": "thinking", "thinking": "", "signature": ""}, ev)
+        if details:
+            self._details.extend(d for d in details if isinstance(d, dict))
+        if not text:
+            return
         self._chars += len(text)
+        self._reasoning.append(text)
         if self.show_thinking:
             self._delta({"type": "thinking_delta", "thinking": text}, ev)
+
+    def _parts(self, parts: list, ev: list[Event]) -> None:
+        """Content as a list of parts (Mistral): text parts are text, thinking parts thinking."""
+        for p in parts:
+            if not isinstance(p, dict):
+                continue
+            if p.get("type") == "text" and isinstance(p.get("text"), str) and p["text"]:
+                self._content(p["text"], ev)
+            elif p.get("type") == "thinking":
+                inner = p.get("thinking")
+                text = inner if isinstance(inner, str) else _parts_text(inner)
+                if text:
+                    self._thinking(text, ev)
 
     def _content(self, text: str, ev: list[Event]) -> None:
         if self.scanner is None:
@@ -272,23 +307,27 @@ class StreamTranslator:
         name, args = fn.get("name") or "", fn.get("arguments")
         if not isinstance(cid, str):
             cid = str(cid)
-        call = None
-        if isinstance(idx, int) and not isinstance(idx, bool):
+        has_index = isinstance(idx, int) and not isinstance(idx, bool)
+        # The id identifies a call wherever it comes; an index only when no id says otherwise.
+        call = self._by_id.get(cid) if cid else None
+        if call is None and has_index:
             call = self._by_index.get(idx)
             if call and cid and call.raw_id and cid != call.raw_id:
                 call = None  # an index reused for a new call
-        elif cid:
-            call = self._by_id.get(cid)
-        elif not name and self._calls:
+        if call is None and not cid and not name and self._calls:
             call = self._calls[-1]  # a bare fragment continues the last call
         if call is None:
             call = _Call(cid)
             self._calls.append(call)
-        if isinstance(idx, int) and not isinstance(idx, bool):
+        if has_index:
             self._by_index[idx] = call
         if cid:
             call.raw_id = call.raw_id or cid
             self._by_id[cid] = call
+        extra = tc.get("extra_content")
+        signature = ((extra.get("google") or {}).get("thought_signature") if isinstance(extra, dict) else None)
+        if isinstance(signature, str) and signature and not call.opened:
+            call.signature = signature
         if name and not call.name:
             call.name = name  # some upstreams repeat the name on every chunk: assign, never append
         if call.closed:
@@ -308,8 +347,13 @@ class StreamTranslator:
             self._feed_args(call, args, ev)
 
     def _open_call(self, call: _Call, ev: list[Event]) -> None:
-        block = {"type": "tool_use", "id": tool_id(call.raw_id) or "toolu_" + uuid.uuid4().hex[:24],
-                 "name": self.names.down(call.name), "input": {}}
+        block_id = tool_id(call.raw_id) or "toolu_" + uuid.uuid4().hex[:24]
+        if block_id in self._ids:  # two blocks must never share an id, whatever the upstream reused
+            block_id += "_" + uuid.uuid4().hex[:6]
+        self._ids.add(block_id)
+        if call.signature:
+            block_id = state.with_signature(block_id, call.signature)
+        block = {"type": "tool_use", "id": block_id, "name": self.names.down(call.name), "input": {}}
         self._open("tool", block, ev)
         call.opened = True
         self._current = call
@@ -331,6 +375,27 @@ def _details_text(details) -> str:
         for d in details
         if isinstance(d, dict) and d.get("type") in ("reasoning.text", "reasoning.summary")
     )
+
+
+def _merged(details: list[dict]) -> list[dict]:
+    """Streamed reasoning_details as whole entries: fragments of one entry (same index) joined."""
+    out: list[dict] = []
+    by_index: dict = {}
+    for d in details:
+        key = d.get("index")
+        prev = by_index.get(key) if key is not None else None
+        if prev is None or prev.get("type") != d.get("type"):
+            prev = dict(d)
+            out.append(prev)
+            if key is not None:
+                by_index[key] = prev
+            continue
+        for field, value in d.items():
+            if field in ("text", "summary", "data") and isinstance(value, str) and isinstance(prev.get(field), str):
+                prev[field] += value
+            elif value is not None:
+                prev[field] = value
+    return out
 
 
 def _parts_text(parts) -> str:

@@ -9,7 +9,7 @@ from freeclaude.translate.errors import from_stream_error, from_upstream, is_ove
 @pytest.mark.parametrize("status,ours,kind", [
     (400, 400, "invalid_request_error"), (401, 401, "authentication_error"), (402, 403, "permission_error"),
     (403, 403, "permission_error"), (404, 404, "not_found_error"), (408, 504, "timeout_error"),
-    (413, 413, "request_too_large"), (422, 400, "invalid_request_error"), (429, 429, "rate_limit_error"),
+    (413, 400, "invalid_request_error"), (422, 400, "invalid_request_error"), (429, 429, "rate_limit_error"),
     (500, 500, "api_error"), (502, 502, "api_error"), (503, 529, "overloaded_error"), (504, 504, "timeout_error"),
     (529, 529, "overloaded_error"), (418, 400, "invalid_request_error"), (599, 500, "api_error"),
 ])
@@ -68,3 +68,15 @@ def test_retry_after_forms():
 def test_overflow_limit(message, limit):
     from freeclaude.translate.errors import overflow_limit
     assert overflow_limit(message) == limit
+
+
+def test_a_token_budget_that_can_never_pass_reads_as_prompt_too_long():
+    body = ('{"error":{"message":"Request too large for model `openai/gpt-oss-120b` in organization `org_1` service tier '
+            '`on_demand` on tokens per minute (TPM): Limit 8000, Requested 33012, please reduce your message size and try '
+            'again.","type":"tokens","code":"rate_limit_exceeded"}}')
+    e = from_upstream(413, body, "groq (openai/gpt-oss-120b)")
+    assert (e.status, e.type) == (400, "invalid_request_error")
+    assert e.message.startswith("prompt is too long: 33012 tokens > 8000 maximum") and "tokens-per-minute" in e.message
+    # a minute that is merely used up is a rate limit: waiting helps
+    busy = from_upstream(429, body.replace("Requested 33012", "Used 7000, Requested 2000"), "groq (x)")
+    assert busy.status == 429

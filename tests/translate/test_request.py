@@ -5,9 +5,12 @@ import json
 import pytest
 
 from freeclaude.providers import Model, Quirks
-from freeclaude.translate.request import (
-    InvalidRequest, ToolNames, clean_schema, fold_system, reasoning_effort, strip_billing, to_openai, validate,
-)
+from freeclaude.translate.passthrough import fold_system
+from freeclaude.translate import state
+from freeclaude.translate.request import DUMMY_THOUGHT_SIGNATURE, reasoning_effort, strip_billing, to_openai
+from freeclaude.translate.schema import clean_schema
+from freeclaude.translate.tools import ToolNames
+from freeclaude.translate.validate import InvalidRequest, validate
 
 MODEL = Model(name="up-model", provider="p", context_window=32768, max_output_tokens=8192)
 
@@ -325,3 +328,64 @@ def test_fold_system_for_messages_api_upstreams():
     assert out[0]["content"][1]["text"] == "<system-reminder>\nenv\n</system-reminder>"
     # the late reminder follows the tool result, which must come first in its turn
     assert [b["type"] for b in out[2]["content"]] == ["tool_result", "text"]
+
+
+# ---------------------------------------------------------------- state restored on the way up
+
+
+def turn_with(thinking: dict, tool_id: str = "t") -> dict:
+    return {"messages": [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": [thinking, {"type": "tool_use", "id": tool_id, "name": "X", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": "r"}]}]}
+
+
+def test_omitted_thinking_replays_the_reasoning_its_signature_carries():
+    # Claude Code asked for display "omitted": the block comes back empty, the signature does not.
+    body = turn_with({"type": "thinking", "thinking": "", "signature": state.seal("nim", "plan A")})
+    assert msgs(body, quirks=Quirks(replay_reasoning=True))[1]["reasoning_content"] == "plan A"
+    assert "reasoning_content" not in msgs(body)[1]  # only where the provider takes it
+
+
+def test_reasoning_details_go_back_unchanged_to_the_provider_that_wrote_them():
+    details = [{"type": "reasoning.encrypted", "data": "opaque", "id": "r1", "format": "f", "index": 0}]
+    body = turn_with({"type": "thinking", "thinking": "x", "signature": state.seal("p", "x", details)})
+    assert msgs(body, quirks=Quirks(reasoning_details=True))[1]["reasoning_details"] == details
+    other = turn_with({"type": "thinking", "thinking": "x", "signature": state.seal("elsewhere", "x", details)})
+    assert "reasoning_details" not in msgs(other, quirks=Quirks(reasoning_details=True))[1]
+
+
+def test_thought_signature_restored_from_the_tool_use_id():
+    body = turn_with({"type": "text", "text": "calling"}, tool_id=state.with_signature("fc-1", "sig/+=="))
+    out = msgs(body, quirks=Quirks(thought_signatures=True))
+    assert out[1]["tool_calls"][0]["id"] == "fc-1"
+    assert out[1]["tool_calls"][0]["extra_content"] == {"google": {"thought_signature": "sig/+=="}}
+    assert out[2] == {"role": "tool", "tool_call_id": "fc-1", "content": "r"}
+    assert "extra_content" not in msgs(body)[1]["tool_calls"][0]
+
+
+def test_a_tool_call_gemini_never_signed_gets_the_documented_stand_in():
+    out = msgs(turn_with({"type": "text", "text": "from another model"}), quirks=Quirks(thought_signatures=True))
+    assert out[1]["tool_calls"][0]["extra_content"]["google"]["thought_signature"] == DUMMY_THOUGHT_SIGNATURE
+
+
+def test_user_text_after_a_tool_result_joins_it_where_the_provider_refuses_the_order():
+    body = {"messages": [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "X", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "r"},
+                                     {"type": "text", "text": "<system-reminder>x</system-reminder>"}]}]}
+    assert [m["role"] for m in msgs(body)] == ["user", "assistant", "tool", "user"]
+    out = msgs(body, quirks=Quirks(user_after_tool=False))
+    assert [m["role"] for m in out] == ["user", "assistant", "tool"]
+    assert out[2]["content"] == "r\n\n<system-reminder>x</system-reminder>"
+
+
+def test_extra_body_and_parallel_tool_calls_quirk():
+    model = Model(name="m", provider="p", extra_body={"chat_template_kwargs": {"thinking": True}},
+                  quirks=Quirks(parallel_tool_calls=False))
+    body = {"model": "x", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"name": "A", "input_schema": {"type": "object"}}],
+            "tool_choice": {"type": "auto", "disable_parallel_tool_use": True}}
+    out = to_openai(body, model, ToolNames(), stream=False, max_tokens=10)
+    assert out["chat_template_kwargs"] == {"thinking": True} and "parallel_tool_calls" not in out

@@ -1,10 +1,12 @@
 """OpenAI stream chunks -> Anthropic events: one case per quirk in DESIGN."""
 
 import json
+import re
 
 import pytest
 
-from freeclaude.translate.request import ToolNames
+from freeclaude.translate import state
+from freeclaude.translate.tools import ToolNames
 from freeclaude.translate.response import accumulate
 from freeclaude.translate.stream import IncompleteStream, StreamTranslator, UpstreamStreamError
 from tests.fakes import call, chunk
@@ -146,7 +148,11 @@ def test_reasoning_details_when_no_reasoning_string():
     msg = message([chunk({"reasoning_details": [{"type": "reasoning.text", "text": "deep"},
                                                 {"type": "reasoning.encrypted", "data": "xx"}]}),
                    chunk({"content": "ok"}), chunk(finish="stop")])
-    assert msg["content"][0] == {"type": "thinking", "thinking": "deep", "signature": "freeclaude"}
+    block = msg["content"][0]
+    assert block["thinking"] == "deep"
+    # the encrypted part is not shown, but rides in the signature to be sent back
+    assert state.unseal(block["signature"])["d"] == [{"type": "reasoning.text", "text": "deep"},
+                                                     {"type": "reasoning.encrypted", "data": "xx"}]
 
 
 def test_think_tags_in_content():
@@ -247,3 +253,72 @@ def test_garbage_chunks_are_ignored():
     tr = StreamTranslator(model="m")
     assert tr.feed({"choices": [None, 5, {"delta": {"tool_calls": [None, "x"]}}]}) == []
     assert tr.feed("not a dict") == []
+
+
+# ---------------------------------------------------------------- state that must come back
+
+
+def test_omitted_thinking_still_carries_the_reasoning_in_its_signature():
+    tr = StreamTranslator(model="m", show_thinking=False, provider="nim")
+    events = tr.feed(chunk({"reasoning_content": "plan A"})) + tr.feed(chunk({"content": "ok"})) + tr.feed(chunk(finish="stop"))
+    msg = accumulate(events + tr.finish(done=True))
+    assert msg["content"][0]["thinking"] == ""
+    assert state.unseal(msg["content"][0]["signature"]) == {"p": "nim", "r": "plan A"}
+
+
+def test_streamed_reasoning_details_are_joined_by_index():
+    details = [{"type": "reasoning.text", "text": "Let ", "index": 0, "format": "f"},
+               {"type": "reasoning.text", "text": "me see", "index": 0, "format": "f"},
+               {"type": "reasoning.encrypted", "data": "abc", "index": 1, "id": "r1"}]
+    msg = message([chunk({"reasoning": d.get("text", ""), "reasoning_details": [d]}) for d in details]
+                  + [chunk({"content": "ok"}), chunk(finish="stop")])
+    assert msg["content"][0]["thinking"] == "Let me see"
+    assert state.unseal(msg["content"][0]["signature"])["d"] == [
+        {"type": "reasoning.text", "text": "Let me see", "index": 0, "format": "f"},
+        {"type": "reasoning.encrypted", "data": "abc", "index": 1, "id": "r1"}]
+
+
+def test_gemini_thought_signature_rides_in_the_tool_use_id():
+    tc = {"id": "function-call-1", "type": "function", "function": {"name": "Write", "arguments": "{}"},
+          "extra_content": {"google": {"thought_signature": "c2lnbmF0dXJl+/="}}}
+    msg = message([chunk({"tool_calls": [tc]}), chunk(finish="stop")])
+    block = msg["content"][0]
+    assert state.split_id(block["id"]) == ("function-call-1", "c2lnbmF0dXJl+/=")
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", block["id"]) and msg["stop_reason"] == "tool_use"
+
+
+def test_content_parts_with_thinking_parts_are_thinking():
+    parts = [{"type": "thinking", "thinking": [{"type": "text", "text": "Hmm."}]}, {"type": "text", "text": "Yes."}]
+    msg = message([chunk({"content": parts}), chunk(finish="stop")])
+    assert [(b["type"], b.get("thinking") or b.get("text")) for b in msg["content"]] == [("thinking", "Hmm."), ("text", "Yes.")]
+
+
+def test_an_id_seen_before_wins_over_a_disagreeing_index():
+    msg = message([chunk({"tool_calls": [call(0, "a", "Write", '{"file_path": ')]}),
+                   chunk({"tool_calls": [call(1, "a", None, '"x"}')]}),
+                   chunk({"tool_calls": [call(1, "b", "Read", '{"file_path": "y"}')]}),
+                   chunk(finish="tool_calls")])
+    calls = [b for b in msg["content"] if b["type"] == "tool_use"]
+    assert [(c["id"], c["name"], c["input"]) for c in calls] == [("a", "Write", {"file_path": "x"}), ("b", "Read", {"file_path": "y"})]
+
+
+def test_two_blocks_never_share_an_id():
+    msg = message([chunk({"tool_calls": [call(0, "same", "A", "{}")]}), chunk({"content": "and"}),
+                   chunk({"tool_calls": [call(0, "same", "B", "{}")]}), chunk(finish="tool_calls")])
+    ids = [b["id"] for b in msg["content"] if b["type"] == "tool_use"]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_chunk_with_delta_and_message_does_not_repeat_text():
+    msg = message([chunk({"content": "Hello"}),
+                   {"choices": [{"index": 0, "delta": {}, "message": {"role": "assistant", "content": "Hello"},
+                                 "finish_reason": "stop"}]}])
+    assert msg["content"] == [{"type": "text", "text": "Hello"}]
+
+
+def test_legacy_function_call_is_a_tool_call():
+    msg = message([chunk({"function_call": {"name": "Write", "arguments": '{"a": '}}),
+                   chunk({"function_call": {"arguments": "1}"}}), chunk(finish="function_call")])
+    block = msg["content"][0]
+    assert (block["type"], block["name"], block["input"]) == ("tool_use", "Write", {"a": 1}) and block["id"]
+    assert msg["stop_reason"] == "tool_use"
