@@ -5,6 +5,7 @@ ledger; translation lives in `translate`, one upstream attempt in `upstream`.
 """
 
 import asyncio
+import contextlib
 import dataclasses
 import hmac
 import json
@@ -29,10 +30,10 @@ from freeclaude.translate import sse
 from freeclaude.translate.errors import ApiError, is_overflow, overflow_limit, token_budget, too_long
 from freeclaude.translate.validate import InvalidRequest, validate
 from freeclaude.translate.tokens import estimate
-from freeclaude.upstream import Exchange
+from freeclaude.upstream import Outcome, Upstream, dumps, open_upstream
 
 log = logging.getLogger("freeclaude")
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+INTERNAL = "freeclaude hit an internal error; the details are in its log"
 MAX_ATTEMPTS = 12  # per client request, across fallbacks and cooldown waits
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 
@@ -152,7 +153,7 @@ class Server:
             raise
         except Exception:
             log.exception("internal error on %s %s", request.method, request.path)
-            return _error_response(ApiError(500, "freeclaude hit an internal error; the details are in its log"), request)
+            return _error_response(ApiError(500, INTERNAL), request)
 
     @web.middleware
     async def _auth(self, request: web.Request, handler):
@@ -250,8 +251,8 @@ class Server:
     async def _attempt(self, request, body, plan: Plan, cand, request_id: str, number: int) -> web.StreamResponse:
         model = cand.model
         provider = self.profile.provider(model)
-        ex = Exchange(self.session, provider, model, body, key=self._keys[provider.name],
-                      max_tokens=cand.max_tokens, estimate=plan.estimate, client_headers=request.headers)
+        up = open_upstream(self.session, provider, model, body, key=self._keys[provider.name],
+                           max_tokens=cand.max_tokens, estimate=plan.estimate, client_headers=request.headers)
         row = Attempt(
             session=self.config.session, request_id=request_id, profile=self.profile.name, tier=plan.tier,
             requested_model=plan.requested, provider=provider.name, upstream_model=model.name,
@@ -259,29 +260,39 @@ class Server:
         )
         try:
             async with self.pacer.slot(model, plan.estimate + cand.max_tokens):
-                ex.started = time.monotonic()  # time spent waiting for a slot is not latency
+                up.outcome.started = time.monotonic()  # time spent waiting for a slot is not latency
                 if body.get("stream"):
-                    return await self._stream(request, ex, row, request_id)
-                message = await ex.complete()
-                return web.Response(body=_dumps(message).encode(), content_type="application/json",
+                    return await self._stream(request, up, row, request_id)
+                message = await up.complete()
+                return web.Response(body=dumps(message).encode(), content_type="application/json",
                                     headers={"request-id": request_id})
         except Exhausted as e:
             error = ApiError(429, f"{provider.name} ({model.name}): {e}", retry_after=e.wait)
-            row.outcome, row.status, row.error = error.type, error.status, error.message
+            _failed(row, error)
             raise error from None
         except ApiError as e:
-            row.outcome, row.status, row.error = e.type, e.status, e.message
+            _failed(row, e)
             raise
         except asyncio.CancelledError:
-            row.outcome, row.status = "client_closed", None
+            if up.outcome.error:  # the client hung up on the upstream's error event: that is what happened
+                _failed(row, up.outcome.error)
+            else:
+                row.outcome, row.status = "client_closed", None
             raise
+        except Exception as e:
+            # A bug of ours, not the upstream's: no fallback, no cooldown, the details in the log.
+            log.exception("internal error answering %s with %s", request_id, up.where)
+            row.outcome, row.status, row.error = "internal_error", 500, f"{type(e).__name__}: {e}"[:500]
+            raise ApiError(500, INTERNAL, internal=True) from None
         finally:
-            self._record(row, ex)
+            self._record(row, up.outcome, model)
 
-    async def _stream(self, request, ex: Exchange, row: Attempt, request_id: str) -> web.StreamResponse:
-        chunks = ex.stream()
+    async def _stream(self, request, up: Upstream, row: Attempt, request_id: str) -> web.StreamResponse:
+        chunks = up.stream()
         try:
             first = await chunks.__anext__()  # failures up to here can still fall back
+        except StopAsyncIteration:
+            raise ApiError(502, f"{up.where} sent an empty answer") from None
         except BaseException:
             await chunks.aclose()
             raise
@@ -291,39 +302,52 @@ class Server:
             await resp.write(first)
             async for data in chunks:
                 await resp.write(data)
-        except ApiError as e:
-            # After the first byte the only honest ending is an error event: Claude Code retries.
-            row.outcome, row.status, row.error = e.type, e.status, e.message
-            await resp.write(sse.encode("error", e.body()))
+            if up.outcome.error:  # the upstream ended its stream with an error event: passed on as sent
+                _failed(row, up.outcome.error)
         except ConnectionResetError:
             row.outcome, row.status = "client_closed", None
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            # After the first byte the only honest ending is an error event: Claude Code retries.
+            if isinstance(e, ApiError):
+                error = e
+            else:
+                log.exception("internal error mid-stream on %s with %s", request_id, up.where)
+                error = ApiError(500, INTERNAL, internal=True)
+                e = ApiError(500, f"{type(e).__name__}: {e}"[:500], type="internal_error")
+            _failed(row, e)
+            with contextlib.suppress(ConnectionResetError):
+                await resp.write(sse.encode("error", error.body()))
         finally:
             await chunks.aclose()
         return resp
 
-    def _record(self, row: Attempt, ex: Exchange) -> None:
+    def _record(self, row: Attempt, outcome: Outcome, model) -> None:
         now = time.monotonic()
-        row.input_tokens, row.output_tokens = ex.input_tokens, ex.output_tokens
-        row.cache_read_tokens, row.cache_write_tokens = ex.cache_read, ex.cache_write
-        row.usage_estimated = ex.usage_estimated
-        if row.outcome != "ok" and ex.first_byte is None:
+        u = outcome.usage
+        row.input_tokens, row.output_tokens = u.input, u.output
+        row.cache_read_tokens, row.cache_write_tokens = u.cache_read, u.cache_write
+        row.usage_estimated = u.estimated
+        if row.outcome != "ok" and outcome.first_byte is None:
             row.input_tokens = row.output_tokens = 0  # nothing was generated: nothing billed
             row.usage_estimated = False
-        row.latency_ms = round((now - ex.started) * 1000, 1)
-        row.ttft_ms = round((ex.first_byte - ex.started) * 1000, 1) if ex.first_byte else None
-        row.cost_usd = ex.model.cost(row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens)
+        row.latency_ms = round((now - outcome.started) * 1000, 1)
+        row.ttft_ms = round((outcome.first_byte - outcome.started) * 1000, 1) if outcome.first_byte else None
+        row.cost_usd = model.cost(row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens)
         row.list_price_usd = pricing.list_price(row.tier, row.input_tokens, row.output_tokens,
                                                 row.cache_read_tokens, row.cache_write_tokens)
         log.info(
             "%s %s %s:%s #%d %s in=%d out=%d %.0fms%s%s", row.request_id, row.tier, row.provider, row.upstream_model,
             row.position, row.outcome, row.input_tokens, row.output_tokens, row.latency_ms,
-            f" {row.error}" if row.error else "", f" ({'; '.join(ex.notes)})" if ex.notes else "",
+            f" {row.error}" if row.error else "", f" ({'; '.join(outcome.notes)})" if outcome.notes else "",
         )
         if self.ledger:
-            try:
-                self.ledger.record(row)
-            except Exception:  # a locked or full disk must not take the answer down with it
-                log.exception("could not write the usage ledger")
+            self.ledger.submit(row)
+
+
+def _failed(row: Attempt, e: ApiError) -> None:
+    row.outcome, row.status, row.error = e.type, e.status, e.message
 
 
 async def _body(request: web.Request) -> dict:

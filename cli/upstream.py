@@ -1,41 +1,57 @@
 """One attempt at one upstream model: send, then yield what goes downstream.
 
-Every failure comes out as an ApiError naming provider and model, raised before the first
-yield when nothing has reached the client yet, so the caller can still fall back.
+Two implementations of one small interface: `ChatCompletions` translates, `Messages` passes the
+Messages API through. Either one yields bytes (or returns a whole message) and ends with an
+`Outcome`: usage, timings, notes, and the error the client was told in-band, if any. Every upstream
+failure comes out as an ApiError naming provider and model, raised before the first yield when
+nothing has reached the client yet, so the caller can still fall back. Upstream bytes that cannot
+be parsed are the upstream's fault and are classified where they are parsed; any other exception
+is a bug of ours and goes up unchanged, so it never cools a healthy model.
 """
 
 import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import aiohttp
 
 from freeclaude.providers import Model, Provider
 from freeclaude.translate import sse
-from freeclaude.translate.errors import ApiError, envelope, from_stream_error, from_upstream, retry_after
+from freeclaude.translate.errors import ApiError, from_stream_error, from_upstream, retry_after
 from freeclaude.translate.passthrough import for_passthrough
 from freeclaude.translate.request import to_openai
-from freeclaude.translate.tools import ToolNames
 from freeclaude.translate.response import events_from_openai, from_openai
 from freeclaude.translate.stream import IncompleteStream, StreamTranslator, UpstreamStreamError
+from freeclaude.translate.tools import ToolNames
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-class Exchange:
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        provider: Provider,
-        model: Model,
-        body: dict,
-        *,
-        key: str | None,
-        max_tokens: int,
-        estimate: int,
-        client_headers,
-    ) -> None:
+@dataclass
+class Usage:
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    estimated: bool = True  # the upstream reported none: counted by us
+
+
+@dataclass
+class Outcome:
+    usage: Usage
+    started: float = field(default_factory=time.monotonic)
+    first_byte: float | None = None
+    error: ApiError | None = None  # an error the client already got inside the stream
+    notes: list[str] = field(default_factory=list)  # repairs and anomalies, for the log
+
+
+class Upstream:
+    """The interface: `stream()` or `complete()`, then read `outcome`."""
+
+    def __init__(self, session: aiohttp.ClientSession, provider: Provider, model: Model, body: dict, *,
+                 key: str | None, max_tokens: int, estimate: int, client_headers) -> None:
         self.session = session
         self.provider = provider
         self.model = model
@@ -45,86 +61,90 @@ class Exchange:
         self.estimate = estimate
         self.client_headers = client_headers
         self.where = f"{provider.name} ({model.name})"
-        self.started = time.monotonic()
-        self.first_byte: float | None = None
-        self.input_tokens = estimate
-        self.output_tokens = 0
-        self.cache_read = 0
-        self.cache_write = 0
-        self.usage_estimated = True
-        self.notes: list[str] = []  # repairs and anomalies, for the log
-
-    # -------------------------------------------------------------- public
+        self.outcome = Outcome(Usage(input=estimate))
 
     async def stream(self) -> AsyncIterator[bytes]:
-        gen = self._openai_stream() if self.provider.kind == "openai" else self._anthropic_stream()
+        gen = self._stream()
         try:
             async for data in gen:
-                if self.first_byte is None:
-                    self.first_byte = time.monotonic()
+                if self.outcome.first_byte is None:
+                    self.outcome.first_byte = time.monotonic()
                 yield data
-        except (ApiError, asyncio.CancelledError):
-            raise
-        except Exception as e:
-            raise self._failure(e) from None
+        except asyncio.TimeoutError:  # first: aiohttp's socket timeouts are ClientErrors too
+            raise self._timed_out() from None
+        except aiohttp.ClientError as e:
+            raise self._network(e) from None
         finally:
             await gen.aclose()  # closing us must close the upstream connection now, not at GC
 
     async def complete(self) -> dict:
         try:
-            if self.provider.kind == "openai":
-                return await self._openai_complete()
-            return await self._anthropic_complete()
-        except (ApiError, asyncio.CancelledError):
-            raise
-        except Exception as e:
-            raise self._failure(e) from None
+            message = await self._complete()
+        except asyncio.TimeoutError:  # first: aiohttp's socket timeouts are ClientErrors too
+            raise self._timed_out() from None
+        except aiohttp.ClientError as e:
+            raise self._network(e) from None
+        self.outcome.first_byte = time.monotonic()
+        return message
 
-    def _failure(self, e: Exception) -> ApiError:
-        if isinstance(e, UpstreamStreamError):
-            return from_stream_error(e.error, self.where)
-        if isinstance(e, IncompleteStream):
-            return ApiError(502, f"{self.where}: {e}")
-        if isinstance(e, asyncio.TimeoutError):
-            return ApiError(504, f"{self.where} sent nothing for {self.provider.timeout:.0f} s", type="timeout_error")
+    def _stream(self) -> AsyncIterator[bytes]:
+        raise NotImplementedError
+
+    async def _complete(self) -> dict:
+        raise NotImplementedError
+
+    # -------------------------------------------------------------- shared plumbing
+
+    def _timed_out(self) -> ApiError:
+        return ApiError(504, f"{self.where} sent nothing for {self.provider.timeout:.0f} s", type="timeout_error")
+
+    def _network(self, e: aiohttp.ClientError) -> ApiError:
         if isinstance(e, aiohttp.ClientConnectorError):
             return ApiError(502, f"cannot connect to {self.where} at {self.provider.base_url}: {e.os_error.strerror or e}")
         if isinstance(e, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
             return ApiError(502, f"{self.where} broke off the connection mid-answer")
-        if isinstance(e, aiohttp.ClientError):
-            return ApiError(502, f"{self.where}: {type(e).__name__}: {e}")
-        if isinstance(e, (ValueError, KeyError, TypeError)):
-            return ApiError(502, f"{self.where} sent an answer that could not be read: {type(e).__name__}")
-        raise e
+        return ApiError(502, f"{self.where}: {type(e).__name__}: {e}")
 
-    # -------------------------------------------------------------- request
-
-    def _timeout(self) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=self.provider.timeout)
+    def _unreadable(self, what: str) -> ApiError:
+        return ApiError(502, f"{self.where} sent {what} that could not be read")
 
     def _post(self, url: str, payload: dict, headers: dict):
         headers.update(self.provider.headers)
+        headers.update(self.provider.auth_headers(self.key))
         headers["Content-Type"] = "application/json"
-        return self.session.post(url, data=_dumps(payload).encode(), headers=headers, timeout=self._timeout())
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=self.provider.timeout)
+        return self.session.post(url, data=dumps(payload).encode(), headers=headers, timeout=timeout)
 
-    async def _raise_for(self, resp: aiohttp.ClientResponse) -> None:
+    async def _check(self, resp: aiohttp.ClientResponse) -> None:
         if resp.status != 200:
             text = await resp.text(errors="replace")
             if self.key:  # some upstreams quote the key they refused; it must not reach a log or a terminal
                 text = text.replace(self.key, "[key redacted]")
             raise from_upstream(resp.status, text, self.where, retry_after(resp.headers))
 
-    # -------------------------------------------------------------- openai kind
+    async def _json(self, resp: aiohttp.ClientResponse):
+        try:
+            return await resp.json(content_type=None)
+        except ValueError:
+            raise self._unreadable("an answer") from None
 
-    def _openai_request(self, stream: bool) -> tuple[dict, StreamTranslator]:
+
+def open_upstream(session, provider: Provider, model: Model, body: dict, **kw) -> Upstream:
+    kind = ChatCompletions if provider.kind == "openai" else Messages
+    return kind(session, provider, model, body, **kw)
+
+
+class ChatCompletions(Upstream):
+    """An OpenAI-compatible upstream, translated both ways."""
+
+    def _request(self, stream: bool) -> tuple[dict, StreamTranslator]:
         names = ToolNames()
         payload = to_openai(self.body, self.model, names, stream=stream, max_tokens=self.max_tokens)
-        tools = {t["name"]: t.get("input_schema") or {} for t in self.body.get("tools") or ()}
         translator = StreamTranslator(
             model=self.body["model"],
             names=names,
             input_estimate=self.estimate,
-            tools=tools,
+            tools={t["name"]: t.get("input_schema") or {} for t in self.body.get("tools") or ()},
             show_thinking=(self.body.get("thinking") or {}).get("display") != "omitted",
             text_tool_calls=self.model.quirks.text_tool_calls,
             provider=self.provider.name,
@@ -132,17 +152,17 @@ class Exchange:
         return payload, translator
 
     def _post_chat(self, payload: dict):
-        return self._post(self.provider.base_url + "/chat/completions", payload, self.provider.auth_headers(self.key))
+        return self._post(self.provider.base_url + "/chat/completions", payload, {})
 
-    async def _openai_stream(self) -> AsyncIterator[bytes]:
-        payload, tr = self._openai_request(stream=True)
+    async def _stream(self) -> AsyncIterator[bytes]:
+        payload, tr = self._request(stream=True)
         seen = 0  # data lines received
         try:
             async with self._post_chat(payload) as resp:
-                await self._raise_for(resp)
+                await self._check(resp)
                 decoder = sse.Decoder()
                 done = False
-                loads, feed, encode_all = json.loads, tr.feed, sse.encode_all
+                feed, encode_all = self._feed(tr), sse.encode_all
                 try:
                     async for chunk in resp.content.iter_any():
                         events = []
@@ -151,12 +171,7 @@ class Exchange:
                             if data == "[DONE]":
                                 done = True
                                 break
-                            try:
-                                obj = loads(data)
-                            except ValueError:
-                                self.notes.append("skipped a stream line that is not JSON")
-                                continue
-                            events += feed(obj)
+                            events += feed(data)
                         if events:
                             yield encode_all(events)
                         if done:
@@ -170,94 +185,150 @@ class Exchange:
                             if data == "[DONE]":
                                 done = True
                             else:
-                                yield encode_all(feed(loads(data)))
-                    yield encode_all(tr.finish(done=done))
+                                yield encode_all(feed(data))
+                    try:
+                        yield encode_all(tr.finish(done=done))
+                    except IncompleteStream as e:
+                        raise ApiError(502, f"{self.where}: {e}") from None
                     return
             # 200 and then not one event: llama-cpp-python fails a stream this way and reports
             # the reason (a prompt over its context) only when not streaming.
-            self.notes.append("the stream closed empty: asked again without streaming")
-            yield encode_all(await self._openai_unstreamed(tr))
+            self.outcome.notes.append("the stream closed empty: asked again without streaming")
+            yield encode_all(await self._unstreamed(tr))
         finally:
             self._take_usage(tr)
 
-    async def _openai_unstreamed(self, tr: StreamTranslator) -> list:
-        payload, _ = self._openai_request(stream=False)
+    def _feed(self, tr: StreamTranslator):
+        loads, feed, notes = json.loads, tr.feed, self.outcome.notes
+
+        def one(data: str) -> list:
+            try:
+                obj = loads(data)
+            except ValueError:
+                notes.append("skipped a stream line that is not JSON")
+                return []
+            try:
+                return feed(obj)
+            except UpstreamStreamError as e:
+                raise from_stream_error(e.error, self.where) from None
+
+        return one
+
+    async def _unstreamed(self, tr: StreamTranslator) -> list:
+        payload, _ = self._request(stream=False)
         for pause in (0.0, 0.25):
             # A server that has just dropped a stream may still be cleaning up: llama-cpp-python
             # drops connections for some 50 ms after. One more try after a pause is enough.
             await asyncio.sleep(pause)
             try:
                 async with self._post_chat(payload) as resp:
-                    await self._raise_for(resp)
-                    return events_from_openai(await resp.json(content_type=None), tr)
+                    await self._check(resp)
+                    return self._events(await self._json(resp), tr)
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
                 if pause:
                     raise
 
-    async def _openai_complete(self) -> dict:
-        payload, tr = self._openai_request(stream=False)
+    def _events(self, data, tr: StreamTranslator) -> list:
+        try:
+            return events_from_openai(data, tr)
+        except UpstreamStreamError as e:
+            raise from_stream_error(e.error, self.where) from None
+
+    async def _complete(self) -> dict:
+        payload, tr = self._request(stream=False)
         try:
             async with self._post_chat(payload) as resp:
-                await self._raise_for(resp)
-                data = await resp.json(content_type=None)
-                self.first_byte = time.monotonic()
-                return from_openai(data, tr)
+                await self._check(resp)
+                data = await self._json(resp)
+                try:
+                    return from_openai(data, tr)
+                except UpstreamStreamError as e:
+                    raise from_stream_error(e.error, self.where) from None
         finally:
             self._take_usage(tr)
 
     def _take_usage(self, tr: StreamTranslator) -> None:
-        self.input_tokens, self.output_tokens, self.cache_read = tr.input_tokens, tr.billed_output, tr.cache_read
-        self.usage_estimated = not tr.usage_reported
+        self.outcome.usage = Usage(input=tr.input_tokens, output=tr.billed_output, cache_read=tr.cache_read,
+                                   estimated=not tr.usage_reported)
+        notes = self.outcome.notes
         if tr.repaired_calls:
-            self.notes.append(f"repaired the arguments of {tr.repaired_calls} tool call(s)")
+            notes.append(f"repaired the arguments of {tr.repaired_calls} tool call(s)")
         if tr.invalid_calls:
-            self.notes.append(f"{tr.invalid_calls} tool call(s) had arguments that could not be repaired")
-        self.notes.extend(tr.anomalies)
+            notes.append(f"{tr.invalid_calls} tool call(s) had arguments that could not be repaired")
+        notes.extend(tr.anomalies)
 
-    # -------------------------------------------------------------- anthropic kind (passthrough)
 
-    def _anthropic_request(self) -> tuple[str, dict, dict]:
+class Messages(Upstream):
+    """An upstream that speaks the Messages API: bytes pass through as they came."""
+
+    def _request(self) -> tuple[str, dict, dict]:
         body = for_passthrough(self.body, self.model, self.max_tokens)
-        headers = {"anthropic-version": self.client_headers.get("anthropic-version", "2023-06-01"),
-                   **self.provider.auth_headers(self.key)}
+        headers = {"anthropic-version": self.client_headers.get("anthropic-version", "2023-06-01")}
         if self.client_headers.get("anthropic-beta"):
             headers["anthropic-beta"] = self.client_headers["anthropic-beta"]
         return self.provider.base_url + "/v1/messages", body, headers
 
-    async def _anthropic_stream(self) -> AsyncIterator[bytes]:
-        url, body, headers = self._anthropic_request()
+    async def _stream(self) -> AsyncIterator[bytes]:
+        url, body, headers = self._request()
         async with self._post(url, body, headers) as resp:
-            await self._raise_for(resp)
+            await self._check(resp)
             decoder = sse.Decoder()
             finished = False
             async for chunk in resp.content.iter_any():
                 for event, data in decoder.feed(chunk):
                     if event in ("message_start", "message_delta"):
-                        self._anthropic_usage(json.loads(data))
-                    elif event in ("message_stop", "error"):
+                        self._usage(data)
+                    elif event == "message_stop":
                         finished = True
+                    elif event == "error":
+                        # The client reads it as the upstream sent it; the ledger says so too.
+                        finished = True
+                        self.outcome.error = self._in_band(data)
                 yield chunk  # unbuffered: bytes go on exactly as they came
+                if self.outcome.error:
+                    return  # nothing follows an error event
             if not finished:
                 # Cut off: say so, or the client would take the partial answer as complete.
-                message = f"{self.where} closed the stream before the answer finished"
-                yield sse.encode("error", envelope("api_error", message))
+                raise ApiError(502, f"{self.where} closed the stream before the answer finished")
 
-    async def _anthropic_complete(self) -> dict:
-        url, body, headers = self._anthropic_request()
+    def _in_band(self, data: str) -> ApiError:
+        try:
+            error = json.loads(data).get("error") or {}
+        except (ValueError, AttributeError):
+            error = {}
+        kind = error.get("type") if isinstance(error, dict) else None
+        message = error.get("message") if isinstance(error, dict) else None
+        status = {"overloaded_error": 529, "rate_limit_error": 429, "invalid_request_error": 400}.get(kind, 500)
+        return ApiError(status, f"{self.where} ended the stream with an error: {message or data[:200]}",
+                        type=kind if isinstance(kind, str) else None)
+
+    async def _complete(self) -> dict:
+        url, body, headers = self._request()
         async with self._post(url, body, headers) as resp:
-            await self._raise_for(resp)
-            data = await resp.json(content_type=None)
-            self.first_byte = time.monotonic()
-            self._anthropic_usage({"message": data})
+            await self._check(resp)
+            data = await self._json(resp)
+            if not isinstance(data, dict):
+                raise self._unreadable("an answer")
+            self._take(data.get("usage"))
             return data
 
-    def _anthropic_usage(self, event: dict) -> None:
-        usage = (event.get("message") or {}).get("usage") or event.get("usage")
+    def _usage(self, data: str) -> None:
+        try:
+            event = json.loads(data)
+        except ValueError:
+            self.outcome.notes.append("skipped an event that is not JSON")
+            return
+        if isinstance(event, dict):
+            message = event.get("message")
+            self._take((message if isinstance(message, dict) else {}).get("usage") or event.get("usage"))
+
+    def _take(self, usage) -> None:
         if not isinstance(usage, dict):
             return
-        self.usage_estimated = False
-        for ours, theirs in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens"),
+        u = self.outcome.usage
+        u.estimated = False
+        for ours, theirs in (("input", "input_tokens"), ("output", "output_tokens"),
                              ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens")):
             value = usage.get(theirs)
             if isinstance(value, int):
-                setattr(self, ours, value)
+                setattr(u, ours, value)

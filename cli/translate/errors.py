@@ -30,8 +30,10 @@ _OVERFLOW = re.compile(
 class ApiError(Exception):
     """An error we answer with, in Anthropic's envelope."""
 
-    def __init__(self, status: int, message: str, *, type: str | None = None, retry_after: float | None = None) -> None:
+    def __init__(self, status: int, message: str, *, type: str | None = None, retry_after: float | None = None,
+                 internal: bool = False) -> None:
         super().__init__(message)
+        self.internal = internal  # our own fault: another model would not help
         self.status = status
         self.type = type or _BY_STATUS.get(status) or ("invalid_request_error" if status < 500 else "api_error")
         self.message = message
@@ -43,7 +45,7 @@ class ApiError(Exception):
     @property
     def retryable(self) -> bool:
         """Worth trying the next model for: rate limits, server failures, timeouts, no connection."""
-        return self.status == 429 or self.status >= 500
+        return not self.internal and (self.status == 429 or self.status >= 500)
 
 
 def envelope(kind: str, message: str) -> dict:
