@@ -13,8 +13,6 @@ MIN_OUTPUT = 1024
 # The estimate can be a few percent under a model's own count; leave room for that when
 # clamping max_tokens, since vLLM-style servers reject prompt + max_tokens > window.
 ESTIMATE_MARGIN_PCT = 5
-DEFAULT_COOLDOWN = {429: 20.0, "server": 5.0}
-MIN_COOLDOWN = 0.25  # even "Retry-After: 0" must not turn the retry loop into a busy loop
 
 
 def tier_of(model_name: str) -> str:
@@ -34,6 +32,7 @@ class Plan:
     tier: str
     requested: str
     estimate: int
+    requested_max: int
     candidates: tuple[Candidate, ...]
 
 
@@ -78,7 +77,7 @@ class Router:
             else:
                 detail = f"the largest window in the {tier} chain is {biggest.name}'s"
             raise too_long(estimate, limit, detail)
-        return Plan(tier=tier, requested=model_name, estimate=estimate, candidates=fits)
+        return Plan(tier=tier, requested=model_name, estimate=estimate, requested_max=requested_max, candidates=fits)
 
     def window(self, model: Model) -> int:
         declared = model.window(self.profile.provider(model).limits)

@@ -25,16 +25,16 @@ from freeclaude.errors import FreeclaudeError
 from freeclaude.ledger import Attempt, Ledger
 from freeclaude.limits import Exhausted, Pacer
 from freeclaude.profiles import TIERS, Profile
-from freeclaude.router import DEFAULT_COOLDOWN, MIN_COOLDOWN, Plan, Router
+from freeclaude.fallback import Fallback
+from freeclaude.router import Plan, Router
 from freeclaude.translate import sse
-from freeclaude.translate.errors import ApiError, is_overflow, overflow_limit, token_budget, too_long
+from freeclaude.translate.errors import ApiError
 from freeclaude.translate.validate import InvalidRequest, validate
 from freeclaude.translate.tokens import estimate
 from freeclaude.upstream import Outcome, Upstream, dumps, open_upstream
 
 log = logging.getLogger("freeclaude")
 INTERNAL = "freeclaude hit an internal error; the details are in its log"
-MAX_ATTEMPTS = 12  # per client request, across fallbacks and cooldown waits
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 
 
@@ -77,6 +77,7 @@ class Server:
         self.profile = config.profile
         self._keys = config.keys()
         self.router = Router(config.profile)
+        self.fallback = Fallback(self.router, max_wait=config.max_wait)
         self.pacer = Pacer(config.profile, max_wait=config.max_wait)
         self.ledger = Ledger(config.ledger_path) if config.ledger_path else None
         self.session: aiohttp.ClientSession | None = None
@@ -195,58 +196,11 @@ class Server:
         body = await _body(request)
         validate(body)
         plan = self.router.plan(body["model"], estimate(body), body["max_tokens"])
-        return await self._answer(request, body, plan)
+        request_id = "req_" + uuid.uuid4().hex[:24]
+        return await self.fallback.run(
+            plan, lambda plan, cand, number: self._attempt(request, body, plan, cand, request_id, number))
 
     # -------------------------------------------------------------- attempts
-
-    async def _answer(self, request: web.Request, body: dict, plan: Plan) -> web.StreamResponse:
-        """Tries the plan's models in order, waiting out cooldowns; returns the first answer."""
-        request_id = "req_" + uuid.uuid4().hex[:24]
-        candidates = list(plan.candidates)
-        deadline = time.monotonic() + self.config.max_wait
-        number = 0
-        last: ApiError | None = None
-        while True:
-            for cand in list(candidates):
-                if self.router.cooling(cand.model):
-                    continue
-                try:
-                    return await self._attempt(request, body, plan, cand, request_id, number)
-                except ApiError as e:
-                    number += 1
-                    last = e
-                    if e.status == 400 and is_overflow(e.message):
-                        limit = overflow_limit(e.message)
-                        budget = token_budget(e.message)
-                        if budget:  # it counted the prompt higher than we did: keep that much room
-                            limit = budget[0] - max(0, budget[1] - cand.max_tokens - plan.estimate)
-                        if limit and self.router.learn(cand.model, limit):
-                            # A smaller window or token budget than the profile says: plan again,
-                            # which clamps max_tokens to it or says plainly that nothing fits.
-                            plan = self.router.plan(body["model"], plan.estimate, body["max_tokens"])
-                            candidates = list(plan.candidates)
-                            break
-                        # Our estimate was low for this model: only bigger windows can help.
-                        window = self.router.window(cand.model)
-                        candidates = [c for c in candidates if self.router.window(c.model) > window]
-                        if not candidates:
-                            raise too_long(plan.estimate, overflow_limit(e.message) or window, e.message) from None
-                        break
-                    if not e.retryable or number >= MAX_ATTEMPTS:
-                        raise
-                    default = DEFAULT_COOLDOWN[429 if e.status in (429, 529) else "server"]
-                    self.router.cool(cand.model, max(MIN_COOLDOWN, e.retry_after if e.retry_after is not None else default))
-            else:
-                # Every model failed or is cooling down: wait for the first to recover, if a
-                # rate limit (not a dead server) is the reason and the wait is not too long.
-                soonest = min(self.router.cooling(c.model) for c in candidates)
-                rate_limited = last is None or last.status in (429, 529)
-                if not rate_limited or time.monotonic() + soonest > deadline:
-                    if last is None:
-                        last = ApiError(429, f"every {plan.tier} model is rate limited", retry_after=soonest)
-                    last.retry_after = max(last.retry_after or 0.0, soonest) or None
-                    raise last
-                await asyncio.sleep(soonest)
 
     async def _attempt(self, request, body, plan: Plan, cand, request_id: str, number: int) -> web.StreamResponse:
         model = cand.model
