@@ -120,6 +120,11 @@ class Ledger:
             self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ledger")
         self._writer.submit(self._record_logged, a)
 
+    def flush(self) -> None:
+        """Returns once every row submitted so far is written (for readers in this process)."""
+        if self._writer:
+            self._writer.submit(lambda: None).result()
+
     def _record_logged(self, a: Attempt) -> None:
         try:
             self.record(a)

@@ -9,6 +9,7 @@ import anthropic
 import pytest
 import tomli_w
 
+from freeclaude.ledger import Ledger
 from freeclaude.server import Config, Server
 from tests.fakes import Fake
 
@@ -48,6 +49,13 @@ async def gateway(tmp_path):
     yield start
     for server in started:
         await server.stop()
+
+
+def rows(server: Server, columns: str = "*") -> list[dict]:
+    """The gateway's ledger rows, once its writer thread has written all it was given."""
+    server.ledger.flush()
+    with Ledger(server.config.ledger_path) as ledger:
+        return [dict(r) for r in ledger.db.execute(f"SELECT {columns} FROM attempts ORDER BY id")]
 
 
 @pytest.fixture

@@ -7,16 +7,11 @@ import time
 import anthropic
 import pytest
 
-from freeclaude.ledger import Ledger
 from freeclaude.translate.stream import StreamTranslator
+from tests.conftest import rows
 from tests.fakes import Json, Stream, chunk, completion, profile, text_chunks
 
 BODY = dict(model="claude-opus-5-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
-
-
-def rows(tmp_path) -> list[dict]:
-    with Ledger(tmp_path / "usage.db") as ledger:
-        return [dict(r) for r in ledger.db.execute("SELECT outcome, status, error FROM attempts ORDER BY id")]
 
 
 async def drain(client) -> list[str]:
@@ -29,13 +24,7 @@ async def drain(client) -> list[str]:
     return seen, caught.value
 
 
-async def stopped(server) -> None:
-    """The gateway's ledger writer has flushed (rows are written off the event loop)."""
-    await server.stop()
-    server.ledger.close()
-
-
-async def test_a_translator_fault_after_the_first_byte_ends_the_stream_with_an_error(fake, gateway, sdk, tmp_path, monkeypatch):
+async def test_a_translator_fault_after_the_first_byte_ends_the_stream_with_an_error(fake, gateway, sdk, monkeypatch):
     feed = StreamTranslator.feed
 
     def faulty(self, c):
@@ -54,12 +43,11 @@ async def test_a_translator_fault_after_the_first_byte_ends_the_stream_with_an_e
     assert "internal error" in str(error)
     assert server.router.cooling(p.chain("opus")[0]) == 0  # the model did nothing wrong
     assert len(fake.received) == 1  # and no other model was asked
-    await stopped(server)
-    [row] = rows(tmp_path)
+    [row] = rows(server)
     assert row["outcome"] == "internal_error" and "KeyError" in row["error"]
 
 
-async def test_a_translator_fault_before_the_first_byte_is_a_500_without_fallback(fake, gateway, sdk, tmp_path, monkeypatch):
+async def test_a_translator_fault_before_the_first_byte_is_a_500_without_fallback(fake, gateway, sdk, monkeypatch):
     monkeypatch.setattr(StreamTranslator, "feed", lambda self, c: 1 / 0)
     fake.default = Stream(text_chunks("hello"))
     p = profile(fake.url, tiers={"opus": ["fake:up-model", "fake:other"]}, extra_models={"other": {}})
@@ -68,22 +56,20 @@ async def test_a_translator_fault_before_the_first_byte_is_a_500_without_fallbac
         await sdk(server).messages.create(**BODY, stream=True)
     assert "internal error" in str(caught.value) and "ZeroDivision" not in str(caught.value)
     assert len(fake.received) == 1 and server.router.cooling(p.chain("opus")[0]) == 0
-    await stopped(server)
-    assert [r["outcome"] for r in rows(tmp_path)] == ["internal_error"]
+    assert [r["outcome"] for r in rows(server)] == ["internal_error"]
 
 
-async def test_an_upstream_error_after_the_first_byte_openai_kind(fake, gateway, sdk, tmp_path):
+async def test_an_upstream_error_after_the_first_byte_openai_kind(fake, gateway, sdk):
     fake.default = Stream([chunk({"content": "Hel"}), {"error": {"message": "upstream fell over", "code": 502}}], delay=0.05)
     server = await gateway(profile(fake.url))
     seen, error = await drain(sdk(server))
     assert "content_block_delta" in seen and "upstream fell over" in str(error)
-    await stopped(server)
-    [row] = rows(tmp_path)
+    [row] = rows(server)
     assert row["outcome"] == "api_error" and "upstream fell over" in row["error"]
 
 
 @pytest.mark.parametrize("ending", ["error event", "cut"])
-async def test_an_upstream_error_after_the_first_byte_messages_kind(fake, gateway, sdk, tmp_path, ending):
+async def test_an_upstream_error_after_the_first_byte_messages_kind(fake, gateway, sdk, ending):
     start = {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
                                                    "content": [], "stop_reason": None, "stop_sequence": None,
                                                    "usage": {"input_tokens": 9, "output_tokens": 1}}}
@@ -96,13 +82,12 @@ async def test_an_upstream_error_after_the_first_byte_messages_kind(fake, gatewa
     server = await gateway(profile(fake.url.removesuffix("/v1"), kind="anthropic"))
     seen, error = await drain(sdk(server))
     assert "content_block_delta" in seen
-    await stopped(server)
-    [row] = rows(tmp_path)
+    [row] = rows(server)
     assert row["outcome"] == ("overloaded_error" if ending == "error event" else "api_error")
     assert row["status"] in (529, 502)
 
 
-async def test_a_hung_up_client_is_recorded_and_the_server_lives_on(fake, gateway, tmp_path):
+async def test_a_hung_up_client_is_recorded_and_the_server_lives_on(fake, gateway):
     fake.default = Stream(text_chunks("x" * 200, n=50), delay=0.02)
     server = await gateway(profile(fake.url))
     client = anthropic.AsyncAnthropic(base_url=server.base_url, api_key="test-token", max_retries=0)
@@ -116,5 +101,4 @@ async def test_a_hung_up_client_is_recorded_and_the_server_lives_on(fake, gatewa
     again = anthropic.AsyncAnthropic(base_url=server.base_url, api_key="test-token", max_retries=0)
     assert (await again.messages.create(**BODY)).content[0].text == "fine"
     await again.close()
-    await stopped(server)
-    assert [r["outcome"] for r in rows(tmp_path)] == ["client_closed", "ok"]
+    assert [r["outcome"] for r in rows(server)] == ["client_closed", "ok"]

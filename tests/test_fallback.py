@@ -7,13 +7,12 @@ import time
 import aiohttp
 import pytest
 
-from freeclaude.ledger import Ledger
 from freeclaude.limits import Exhausted, Limiter
 from freeclaude.providers import Limits
 from freeclaude.profiles import parse
 from freeclaude.router import Router, max_tokens_for, tier_of
 from freeclaude.translate.errors import ApiError
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, rows
 from tests.fakes import Json, Stream, chunk, completion, text_chunks
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -36,11 +35,6 @@ async def post(server, payload):
             return r.status, r.headers.copy(), await r.read()
 
 
-def rows(tmp_path):
-    with Ledger(tmp_path / "usage.db") as ledger:
-        return [dict(r) for r in ledger.db.execute("SELECT * FROM attempts ORDER BY id")]
-
-
 TWO = {"a": {"context_window": 32768}, "b": {"context_window": 32768}}
 
 
@@ -50,13 +44,13 @@ TWO = {"a": {"context_window": 32768}, "b": {"context_window": 32768}}
     Json({"error": {"message": "bad gateway"}}, status=502),
     Stream([{"error": {"message": "Provider returned error", "code": 429}}]),
 ])
-async def test_next_model_on_failure_before_anything_was_sent(fake, gateway, tmp_path, failure):
+async def test_next_model_on_failure_before_anything_was_sent(fake, gateway, failure):
     fake.queue(failure, Json(completion({"content": "from b"})))
     server = await gateway(chain_profile(fake.url, TWO, ["a", "b"]))
     status, _, raw = await post(server, body())
     assert status == 200 and json.loads(raw)["content"][0]["text"] == "from b"
     assert [r.body["model"] for r in fake.received] == ["a", "b"]
-    got = rows(tmp_path)
+    got = rows(server)
     assert [(r["upstream_model"], r["position"], r["attempt"], r["outcome"] == "ok") for r in got] == [
         ("a", 0, 0, False), ("b", 1, 1, True)]
     assert got[0]["request_id"] == got[1]["request_id"]
@@ -86,7 +80,7 @@ async def test_fallback_on_timeout_and_refused_connection(fake, gateway):
     assert status == 200 and json.loads(raw)["content"][0]["text"] == "alive"
 
 
-async def test_retry_after_cools_the_model_down(fake, gateway, tmp_path):
+async def test_retry_after_cools_the_model_down(fake, gateway):
     fake.queue(Json({"error": {"message": "slow down"}}, status=429, headers={"Retry-After": "60"}),
                Json(completion({"content": "b1"})), Json(completion({"content": "b2"})))
     server = await gateway(chain_profile(fake.url, TWO, ["a", "b"]))
@@ -97,7 +91,7 @@ async def test_retry_after_cools_the_model_down(fake, gateway, tmp_path):
     assert 55 < server.router.cooling(server.profile.chain("opus")[0]) <= 60
 
 
-async def test_a_single_rate_limited_model_is_waited_for(fake, gateway, tmp_path):
+async def test_a_single_rate_limited_model_is_waited_for(fake, gateway):
     fake.queue(Json({"error": {"message": "slow down"}}, status=429, headers={"Retry-After": "1"}),
                Json(completion({"content": "after the wait"})))
     server = await gateway(chain_profile(fake.url, TWO, ["a"]))
@@ -105,7 +99,7 @@ async def test_a_single_rate_limited_model_is_waited_for(fake, gateway, tmp_path
     status, _, raw = await post(server, body())
     assert status == 200 and json.loads(raw)["content"][0]["text"] == "after the wait"
     assert 0.9 < time.monotonic() - start < 5
-    assert [r["outcome"] for r in rows(tmp_path)] == ["rate_limit_error", "ok"]
+    assert [r["outcome"] for r in rows(server)] == ["rate_limit_error", "ok"]
 
 
 async def test_waiting_is_bounded(fake, gateway):
@@ -125,7 +119,7 @@ async def test_no_fallback_once_streaming_began(fake, gateway):
     assert len(fake.received) == 1
 
 
-async def test_every_second_request_429_with_small_window_and_output_cap(fake, gateway, tmp_path):
+async def test_every_second_request_429_with_small_window_and_output_cap(fake, gateway):
     """Issue 4's scenario: one model, 429 on every second call, 8k output cap, 32k window."""
     calls = {"n": 0}
 
@@ -141,7 +135,7 @@ async def test_every_second_request_429_with_small_window_and_output_cap(fake, g
     for turn in range(10):
         status, _, raw = await post(server, body(f"turn {turn}", stream=True, max_tokens=128000))
         assert status == 200 and b"event: message_stop" in raw and b"event: error" not in raw
-    got = rows(tmp_path)
+    got = rows(server)
     assert sum(r["outcome"] == "ok" for r in got) == 10
     assert sum(r["outcome"] == "rate_limit_error" for r in got) == 9
 

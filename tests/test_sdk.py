@@ -5,8 +5,7 @@ import json
 import anthropic
 import pytest
 
-from freeclaude.ledger import Ledger
-from tests.conftest import KEY
+from tests.conftest import KEY, rows
 from tests.fakes import Json, Stream, call, chunk, completion, profile, text_chunks, usage
 
 WRITE = {"name": "Write", "description": "Write a file",
@@ -17,7 +16,7 @@ ARGS_JSON = json.dumps(ARGS)
 HI = [{"role": "user", "content": "hi"}]
 
 
-async def test_streamed_text_and_usage(fake, gateway, sdk, tmp_path):
+async def test_streamed_text_and_usage(fake, gateway, sdk):
     fake.queue(Stream(text_chunks("Hello there, friend.", prompt=31, completion=6)))
     server = await gateway(profile(fake.url))
     async with sdk(server).messages.stream(model="claude-sonnet-5-5", max_tokens=100, messages=HI) as stream:
@@ -30,8 +29,7 @@ async def test_streamed_text_and_usage(fake, gateway, sdk, tmp_path):
     assert sent.headers["Authorization"] == f"Bearer {KEY}"
     assert sent.body["model"] == "up-model" and sent.body["stream"] is True
     assert sent.body["stream_options"] == {"include_usage": True}
-    with Ledger(tmp_path / "usage.db") as ledger:
-        row = ledger.db.execute("SELECT * FROM attempts").fetchone()
+    [row] = rows(server)
     assert (row["tier"], row["input_tokens"], row["output_tokens"], row["outcome"]) == ("sonnet", 31, 6, "ok")
     assert row["cost_usd"] == pytest.approx((31 * 1.0 + 6 * 2.0) / 1e6)
 
@@ -140,7 +138,7 @@ async def test_upstream_5xx_is_server_error(fake, gateway, sdk):
     assert e.value.status_code == 500 and e.value.body["error"]["type"] == "api_error"
 
 
-async def test_stream_cut_mid_answer_raises(fake, gateway, sdk, tmp_path):
+async def test_stream_cut_mid_answer_raises(fake, gateway, sdk):
     fake.queue(Stream([chunk({"content": "The answer is"}), chunk({"content": " forty"})], cut=True))
     server = await gateway(profile(fake.url))
     texts = []
@@ -150,8 +148,7 @@ async def test_stream_cut_mid_answer_raises(fake, gateway, sdk, tmp_path):
                 texts.append(text)
     assert "".join(texts) == "The answer is forty"
     assert "broke off" in str(e.value) or "before the answer finished" in str(e.value)
-    with Ledger(tmp_path / "usage.db") as ledger:
-        row = ledger.db.execute("SELECT outcome, output_tokens FROM attempts").fetchone()
+    [row] = rows(server, "outcome, output_tokens")
     assert row["outcome"] == "api_error" and row["output_tokens"] > 0  # what was streamed is still counted
 
 
@@ -169,7 +166,7 @@ async def test_count_tokens(fake, gateway, sdk):
     assert count.input_tokens > 10
 
 
-async def test_anthropic_passthrough_stream(fake, gateway, sdk, tmp_path):
+async def test_anthropic_passthrough_stream(fake, gateway, sdk):
     events = [
         ("message_start", {"type": "message_start", "message": {
             "id": "msg_1", "type": "message", "role": "assistant", "model": "deepseek-chat", "content": [],
@@ -192,6 +189,5 @@ async def test_anthropic_passthrough_stream(fake, gateway, sdk, tmp_path):
     assert sent.path == "/v1/messages" and sent.headers["x-api-key"] == KEY
     assert sent.headers["anthropic-version"]  # the client's own version goes upstream
     assert sent.body["model"] == "deepseek-chat" and sent.body["system"] == [{"type": "text", "text": "Be Claude."}]
-    with Ledger(tmp_path / "usage.db") as ledger:
-        row = ledger.db.execute("SELECT * FROM attempts").fetchone()
+    [row] = rows(server)
     assert (row["input_tokens"], row["output_tokens"], row["cache_read_tokens"]) == (40, 3, 8)

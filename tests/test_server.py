@@ -6,8 +6,7 @@ import json
 import aiohttp
 import pytest
 
-from freeclaude.ledger import Ledger
-from tests.conftest import KEY, TOKEN
+from tests.conftest import KEY, TOKEN, rows
 from tests.fakes import Hang, Json, Stream, chunk, completion, profile, text_chunks
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -186,7 +185,7 @@ async def test_streamed_event_sequence_on_the_wire(fake, gateway):
                      "event: content_block_stop", "event: message_delta", "event: message_stop"]
 
 
-async def test_client_disconnect_cancels_the_upstream_request(fake, gateway, tmp_path):
+async def test_client_disconnect_cancels_the_upstream_request(fake, gateway):
     hang = Hang(first=chunk({"content": "slow"}))
     fake.queue(hang)
     server = await gateway(profile(fake.url))
@@ -196,8 +195,7 @@ async def test_client_disconnect_cancels_the_upstream_request(fake, gateway, tmp
         r.close()
     await asyncio.wait_for(hang.closed.wait(), 5)
     await asyncio.sleep(0.1)
-    with Ledger(tmp_path / "usage.db") as ledger:
-        row = ledger.db.execute("SELECT outcome FROM attempts").fetchone()
+    [row] = rows(server, "outcome")
     assert row["outcome"] == "client_closed"
 
 
