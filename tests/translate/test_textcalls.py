@@ -1,5 +1,8 @@
 """Tool calls written as text, and <think> tags, become real blocks."""
 
+import json
+import time
+
 import pytest
 
 from freeclaude.translate.response import accumulate
@@ -82,3 +85,56 @@ def test_text_tool_calls_off_by_quirk():
     text = '<tool_call>{"name": "Write", "arguments": {}}</tool_call>'
     events = tr.feed({"choices": [{"delta": {"content": text}, "finish_reason": "stop"}]}) + tr.finish(done=True)
     assert accumulate(events)["content"] == [{"type": "text", "text": text}]
+
+
+def released(s: Scanner, text: str, step: int = 1) -> str:
+    """The text a scanner lets out while `text` streams in, before the stream ends."""
+    got = []
+    for i in range(0, len(text), step):
+        got += s.feed(text[i:i + step])
+    return "".join(item[1] for item in got if item[0] == "text")
+
+
+@pytest.mark.parametrize("prose", [
+    "Wrap each call in a <tool_call> tag, then go on writing.",
+    "Use <tool_call><b>bold</b> as you like.",
+    "The <function=name> form, or <function=my tool>, or <function=>.",
+    "A <function=Write> tag followed by prose.",
+    "Inline ``` fences and more words.",
+    "```json\nnot an object\n```\nafter the block.",
+])
+def test_prose_mentioning_a_marker_is_not_held_to_the_end(prose):
+    s = Scanner(TOOLS)
+    assert released(s, prose + " and more") == prose + " and more"
+    assert s.flush() == []
+
+
+def test_an_opening_is_held_only_while_it_may_be_a_call():
+    s = Scanner(TOOLS)
+    assert s.feed("Use <tool_") == [("text", "Use ")]
+    assert s.feed("call>\n ") == []  # a call's body may still follow
+    assert s.feed("tags") == [("text", "<tool_call>\n tags")]
+    assert s.feed(' or <tool_call>{"name": "Write", "arguments": {}}</tool_call>') == [("text", " or "), ("call", "Write", {})]
+
+
+def test_a_long_run_of_blanks_after_a_marker_is_released():
+    s = Scanner(TOOLS)
+    assert released(s, "<tool_call>" + " " * 300) == "<tool_call>" + " " * 300
+
+
+def test_a_long_call_costs_time_in_proportion_to_its_length():
+    """Chunk after chunk, the held call must not be re-read from its start: 16 times the
+    text may take about 16 times as long, never 256 (the old scanner's square)."""
+    def cost(n: int) -> float:
+        content = ("line of code with <angle> brackets and `ticks`\n" * (n // 48 + 1))[:n]
+        text = '<tool_call>{"name": "Write", "arguments": {"file_path": "/x", "content": %s}}</tool_call>' % json.dumps(content)
+        best = float("inf")
+        for _ in range(3):
+            s, start = Scanner(TOOLS), time.perf_counter()
+            items = [item for i in range(0, len(text), 8) for item in s.feed(text[i:i + 8])] + s.flush()
+            best = min(best, time.perf_counter() - start)
+        assert items == [("call", "Write", {"file_path": "/x", "content": content})]
+        return best
+
+    small, large = cost(64_000), cost(1_024_000)
+    assert large < 64 * small, (small, large)
