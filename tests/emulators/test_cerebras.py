@@ -1,0 +1,125 @@
+"""The Cerebras emulator refuses what Cerebras refuses, with its flat error body, counts tokens as
+Cerebras does, and streams its shape."""
+
+import json
+
+import pytest
+
+from tests.emulators.cerebras import Cerebras, Quota
+
+KEY = {"Authorization": "Bearer test-key"}
+WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}}}}}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def body(model="gpt-oss-120b", text="Reply with the single word: pong", **extra) -> dict:
+    return {"model": model, "messages": [{"role": "user", "content": text}], "max_completion_tokens": 64, **extra}
+
+
+async def events(resp) -> list[dict]:
+    lines = [line[6:] for line in (await resp.text()).splitlines() if line.startswith("data: ")]
+    assert lines[-1] == "[DONE]"
+    return [json.loads(line) for line in lines[:-1]]
+
+
+@pytest.fixture
+async def emu(aiohttp_client):
+    clock = Clock()
+    emulator = Cerebras(clock=clock)
+    emulator.clock = clock
+    emulator.client = await aiohttp_client(emulator.app())
+    return emulator
+
+
+async def post(emu, payload, headers=KEY):
+    return await emu.client.post("/v1/chat/completions", json=payload, headers=headers)
+
+
+async def test_wrong_key_is_a_flat_401(emu):
+    resp = await post(emu, body(), {"Authorization": "Bearer nope"})
+    assert resp.status == 401
+    assert (await resp.json())["code"] == "wrong_api_key"
+
+
+@pytest.mark.parametrize("extra, param, message", [
+    ({"parallel_tool_calls": False}, "parallel_tool_calls", "parallel_tool_calls=False is not supported by this model."),
+    ({"tool_choice": {"type": "function", "function": {"name": "get_weather"}}, "tools": [WEATHER]}, "tool_choice", None),
+    ({"tool_choice": "required", "tools": [WEATHER]}, "tool_choice", None),
+    ({"logit_bias": {}}, "logit_bias", None),
+    ({"max_completion_tokens": 40000}, "max_completion_tokens", None),
+])
+async def test_refused_fields(emu, extra, param, message):
+    resp = await post(emu, body(**extra))
+    assert resp.status == 400
+    err = await resp.json()
+    assert set(err) == {"message", "type", "param", "code"} and err["param"] == param
+    if message:
+        assert err["message"] == message and err["code"] == "wrong_api_format"
+
+
+async def test_reasoning_content_in_history_is_refused(emu):
+    payload = body()
+    payload["messages"] = [{"role": "user", "content": "hi"},
+                           {"role": "assistant", "content": "hello", "reasoning_content": "greet"},
+                           {"role": "user", "content": "again"}]
+    resp = await post(emu, payload)
+    assert resp.status == 400
+    err = await resp.json()
+    assert err["message"] == ("messages.1.assistant.reasoning_content: property "
+                              "'messages.1.assistant.reasoning_content' is unsupported")
+    assert (err["param"], err["code"]) == ("validation_error", "wrong_api_format")
+
+
+async def test_tokens_per_minute_count_the_requested_output(emu):
+    assert (await post(emu, body(max_completion_tokens=29_000))).status == 200
+    resp = await post(emu, body(max_completion_tokens=2_000))  # 30K used: no room left
+    assert resp.status == 429
+    err = await resp.json()
+    assert err == {"message": "Tokens per minute limit exceeded - too many tokens processed.",
+                   "type": "too_many_requests_error", "param": "quota", "code": "token_quota_exceeded"}
+    assert float(resp.headers["x-ratelimit-reset-tokens-minute"]) > 0
+    emu.clock.now += 10  # the bucket refills continuously: 5K back after 10 s
+    assert (await post(emu, body(max_completion_tokens=2_000))).status == 200
+
+
+async def test_requests_per_minute(emu):
+    for _ in range(5):
+        assert (await post(emu, body())).status == 200
+    resp = await post(emu, body())
+    assert resp.status == 429 and (await resp.json())["code"] == "request_quota_exceeded"
+
+
+async def test_gpt_oss_streams_parsed_reasoning_and_calls(emu):
+    payload = body(text="What is the weather in Paris?", tools=[WEATHER], stream=True)
+    chunks = await events(await post(emu, payload))
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    assert any(d.get("reasoning") for d in deltas)
+    assert any(d.get("tool_calls") for d in deltas)
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+    assert chunks[-1]["usage"]["prompt_tokens"] > 0
+
+
+async def test_qwen_writes_its_reasoning_in_the_content(emu):
+    payload = body(model="qwen-3.8-27b", text="What is the weather in Paris?", tools=[WEATHER])
+    reply = await (await post(emu, payload)).json()
+    message = reply["choices"][0]["message"]
+    assert message["content"].startswith("<think>\n") and "reasoning" not in message
+
+
+def test_quota_refills_evenly():
+    clock = Clock()
+    quota = Quota(clock)
+    assert quota.admit("m", {"tpm": 60}, 60) is None
+    over = quota.admit("m", {"tpm": 60}, 30)
+    assert (over.limit, over.used, over.requested, over.wait) == ("tpm", 60, 30, 30.0)
+    clock.now = 30
+    assert quota.admit("m", {"tpm": 60}, 30) is None
+    assert quota.admit("m", {"tpm": 60}, 61).wait == float("inf")

@@ -1,0 +1,125 @@
+"""The Groq emulator refuses what Groq refuses, counts prompt plus requested max_tokens against
+the free plan's per-model budgets with Groq's 413/429 bodies, and streams Groq's shape."""
+
+import json
+
+import pytest
+
+from tests.emulators.base import Turn
+from tests.emulators.groq import Groq
+
+KEY = {"Authorization": "Bearer test-key"}
+WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}}}}}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def body(model="openai/gpt-oss-120b", text="Reply with the single word: pong", **extra) -> dict:
+    return {"model": model, "messages": [{"role": "user", "content": text}], "max_tokens": 64, **extra}
+
+
+async def events(resp) -> list[dict]:
+    lines = [line[6:] for line in (await resp.text()).splitlines() if line.startswith("data: ")]
+    assert lines[-1] == "[DONE]"
+    return [json.loads(line) for line in lines[:-1]]
+
+
+@pytest.fixture
+async def emu(aiohttp_client):
+    clock = Clock()
+    emulator = Groq(clock=clock)
+    emulator.clock = clock
+    emulator.client = await aiohttp_client(emulator.app())
+    return emulator
+
+
+async def post(emu, payload, headers=KEY):
+    return await emu.client.post("/openai/v1/chat/completions", json=payload, headers=headers)
+
+
+async def test_wrong_key(emu):
+    resp = await post(emu, body(), {"Authorization": "Bearer nope"})
+    assert resp.status == 401 and (await resp.json())["error"]["code"] == "invalid_api_key"
+
+
+@pytest.mark.parametrize("extra, text", [
+    ({"logprobs": True}, "property 'logprobs' is unsupported"),
+    ({"logit_bias": {"1": 2}}, "property 'logit_bias' is unsupported"),
+    ({"top_logprobs": 2}, "property 'top_logprobs' is unsupported"),
+    ({"n": 2}, "'n'"),
+])
+async def test_unsupported_fields_are_400(emu, extra, text):
+    resp = await post(emu, body(**extra))
+    assert resp.status == 400
+    err = (await resp.json())["error"]
+    assert err["type"] == "invalid_request_error" and text in err["message"]
+
+
+@pytest.mark.parametrize("message, field", [
+    ({"role": "user", "content": "hi", "name": "me"}, "name"),
+    ({"role": "assistant", "content": "hi", "reasoning_content": "think"}, "reasoning_content"),
+])
+async def test_message_properties_are_400(emu, message, field):
+    payload = body()
+    payload["messages"] = [{"role": "user", "content": "hello"}, message, {"role": "user", "content": "go on"}]
+    resp = await post(emu, payload)
+    assert resp.status == 400
+    assert f"property '{field}' is unsupported" in (await resp.json())["error"]["message"]
+
+
+async def test_a_request_over_the_tpm_limit_is_a_413(emu):
+    resp = await post(emu, body(max_tokens=8_000))  # prompt + 8,000 > 8,000
+    assert resp.status == 413
+    err = (await resp.json())["error"]
+    assert (err["type"], err["code"]) == ("tokens", "rate_limit_exceeded")
+    assert err["message"].startswith("Request too large for model `openai/gpt-oss-120b`")
+    assert "on tokens per minute (TPM): Limit 8000, Requested 80" in err["message"]
+
+
+async def test_what_is_left_of_the_tpm_budget_is_a_429(emu):
+    assert (await post(emu, body(max_tokens=6_000))).status == 200
+    resp = await post(emu, body(max_tokens=3_000))
+    assert resp.status == 429 and int(resp.headers["retry-after"]) >= 1
+    err = (await resp.json())["error"]
+    assert err["message"].startswith("Rate limit reached for model `openai/gpt-oss-120b`")
+    assert "Please try again in" in err["message"] and err["type"] == "tokens"
+    # per model: the other model's budget is untouched
+    assert (await post(emu, body(model="openai/gpt-oss-20b", max_tokens=3_000))).status == 200
+    emu.clock.now += 60
+    assert (await post(emu, body(max_tokens=3_000))).status == 200
+
+
+async def test_max_tokens_above_the_cap(emu):
+    resp = await post(emu, body(model="qwen/qwen3.8-27b", max_tokens=20_000))
+    assert resp.status == 400
+
+
+async def test_gpt_oss_stream_shape(emu):
+    payload = body(text="What is the weather in Paris?", tools=[WEATHER], stream=True,
+                   stream_options={"include_usage": True})
+    chunks = await events(await post(emu, payload))
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    assert any(d.get("reasoning") for d in deltas)
+    calls = [d["tool_calls"] for d in deltas if d.get("tool_calls")]
+    assert len(calls) == 1  # whole, in one delta
+    call = calls[0][0]
+    assert call["index"] == 0 and json.loads(call["function"]["arguments"]) == {"city": "Paris", "unit": "celsius"}
+    finish = next(c for c in chunks if c["choices"] and c["choices"][0]["finish_reason"])
+    assert finish["choices"][0]["finish_reason"] == "tool_calls" and finish["x_groq"]["usage"]["total_tokens"] > 0
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["prompt_tokens"] > 0
+
+
+async def test_qwen_reasoning_is_raw_without_tools_and_parsed_with_them(emu):
+    parsed = await (await post(emu, body(model="qwen/qwen3.8-27b", text="What is the weather?",
+                                         tools=[WEATHER]))).json()
+    assert parsed["choices"][0]["message"]["reasoning"]
+    emu.brain = lambda view: Turn(reasoning="hm", text="ok")
+    raw = await (await post(emu, body(model="qwen/qwen3.8-27b"))).json()
+    assert raw["choices"][0]["message"]["content"] == "<think>\nhm\n</think>\n\nok"
