@@ -1,12 +1,18 @@
-"""What freeclaude adds over a direct connection to the same local upstream.
+"""What freeclaude adds over a direct connection to the same local upstream, and what it costs
+to start.
 
 Runs three processes on this machine: an OpenAI-compatible upstream that streams N chunks as
 fast as it can, `freeclaude serve` in front of it, and this client. It prints:
 
-  * 50-chunk streams, one at a time, direct and through freeclaude alternately: the
-    added time per stream (p50, p95 of the paired differences);
+  * 50-chunk streams, one at a time, direct and through freeclaude alternately: the time to
+    the first byte and to the end, added (p50, p95 of the paired differences);
   * 32 streams of 200 chunks in parallel: wall time direct vs through freeclaude;
-  * the gateway's peak RSS (VmHWM).
+  * the gateway's peak RSS (VmHWM);
+  * in this process: validation, estimate and translation of a Claude Code-sized request (the
+    capture in tests/wire, its elided prose put back as filler of the same length), and the
+    translation cost per streamed chunk;
+  * `freeclaude --version`, and `freeclaude run` until the child `claude` (a stand-in shell
+    script) starts.
 
 Usage: python benchmarks/overhead.py [--rounds 400]
 """
@@ -15,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -27,6 +34,7 @@ import aiohttp
 from aiohttp import web
 
 TOKEN = "bench-token"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # ---------------------------------------------------------------- the upstream (its own process)
@@ -72,13 +80,16 @@ async def wait_for(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def one(session: aiohttp.ClientSession, url: str, body: dict, headers: dict) -> float:
+async def one(session: aiohttp.ClientSession, url: str, body: dict, headers: dict) -> tuple[float, float]:
+    """Seconds to the first byte of the body, and to its end."""
     start = time.perf_counter()
     async with session.post(url, json=body, headers=headers) as r:
         assert r.status == 200, await r.text()
+        first = None
         async for _ in r.content.iter_any():
-            pass
-    return time.perf_counter() - start
+            if first is None:
+                first = time.perf_counter() - start
+    return first, time.perf_counter() - start
 
 
 def pct(values: list[float], p: float) -> float:
@@ -102,36 +113,116 @@ async def bench(upstream: str, gateway: str, rounds: int) -> dict:
         for _ in range(30):  # warm up both paths and the connection pools
             await one(s, direct[0], body(50, False), direct[1])
             await one(s, proxied[0], body(50, True), proxied[1])
-        d_times, p_times, added = [], [], []
+        times: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
         for i in range(rounds):
             # alternate which goes first, so drift and caching favour neither
-            pair = [(direct, False), (proxied, True)] if i % 2 == 0 else [(proxied, True), (direct, False)]
-            got = {}
-            for (url, headers), via in pair:
-                got[via] = await one(s, url, body(50, via), headers)
-            d_times.append(got[False])
-            p_times.append(got[True])
-            added.append(got[True] - got[False])
+            for via in ((False, True) if i % 2 == 0 else (True, False)):
+                url, headers = proxied if via else direct
+                times[via].append(await one(s, url, body(50, via), headers))
 
-        async def parallel(via: bool) -> tuple[float, list[float]]:
+        async def parallel(via: bool) -> float:
             url, headers = proxied if via else direct
             start = time.perf_counter()
-            each = await asyncio.gather(*(one(s, url, body(200, via), headers) for _ in range(32)))
-            return time.perf_counter() - start, list(each)
+            await asyncio.gather(*(one(s, url, body(200, via), headers) for _ in range(32)))
+            return time.perf_counter() - start
 
         walls = {False: [], True: []}
         for _ in range(10):
             for via in (False, True):
-                wall, _ = await parallel(via)
-                walls[via].append(wall)
-    return {
-        "direct_p50_ms": statistics.median(d_times) * 1e3,
-        "proxied_p50_ms": statistics.median(p_times) * 1e3,
-        "added_p50_ms": statistics.median(added) * 1e3,
-        "added_p95_ms": pct(added, 95) * 1e3,
-        "parallel_direct_ms": statistics.median(walls[False]) * 1e3,
-        "parallel_proxied_ms": statistics.median(walls[True]) * 1e3,
-    }
+                walls[via].append(await parallel(via))
+    out = {}
+    for name, k in (("ttfb", 0), ("total", 1)):
+        added = [p[k] - d[k] for d, p in zip(times[False], times[True])]
+        out[name] = {"direct_p50_ms": statistics.median(d[k] for d in times[False]) * 1e3,
+                     "proxied_p50_ms": statistics.median(p[k] for p in times[True]) * 1e3,
+                     "added_p50_ms": statistics.median(added) * 1e3, "added_p95_ms": pct(added, 95) * 1e3}
+    out["parallel_direct_ms"] = statistics.median(walls[False]) * 1e3
+    out["parallel_proxied_ms"] = statistics.median(walls[True]) * 1e3
+    return out
+
+
+# ---------------------------------------------------------------- in this process
+
+
+def claude_code_sized() -> bytes:
+    """The captured Claude Code request with its elided prose put back as filler of its length."""
+    capture = json.loads((ROOT / "tests" / "wire" / "claude-code-2.1.328-request-1.json").read_text())["body"]
+    filler = "read the file then run the tests and fix what fails before you answer " * 400
+
+    def fill(match: re.Match) -> str:
+        n = int(match.group(1))
+        return (filler * (n // len(filler) + 1))[:n]
+
+    return re.sub(r"<(\d+) characters of prose, elided>", fill, json.dumps(capture)).encode()
+
+
+def per_call_us(fn, n: int) -> float:
+    """Median of 7 runs of n calls, in microseconds per call."""
+    runs = []
+    for _ in range(7):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        runs.append((time.perf_counter() - start) / n)
+    return statistics.median(runs) * 1e6
+
+
+def in_process() -> dict:
+    from freeclaude.providers import Model
+    from freeclaude.translate import sse
+    from freeclaude.translate.request import to_openai
+    from freeclaude.translate.stream import StreamTranslator
+    from freeclaude.translate.tokens import estimate
+    from freeclaude.translate.tools import ToolNames
+    from freeclaude.translate.validate import validate
+
+    raw = claude_code_sized()
+    model = Model(name="m", provider="p")
+    parsed = json.loads(raw)
+
+    def prepare() -> None:
+        body = json.loads(raw)  # a new body each time, as each request is: no estimate cached by identity
+        validate(body)
+        estimate(body)
+        to_openai(body, model, ToolNames(), stream=True, max_tokens=8192)
+
+    parse_only = per_call_us(lambda: json.loads(raw), 200)
+    tools = {t["name"]: t.get("input_schema") or {} for t in parsed["tools"]}
+    translator = StreamTranslator(model="claude-opus-5-5", tools=tools)
+    decoder = sse.Decoder()
+    line = b'data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[{"index":0,' \
+           b'"delta":{"content":"tok "},"finish_reason":null}]}\n\n'
+
+    def chunk() -> None:
+        events = []
+        for _, data in decoder.feed(line):
+            events += translator.feed(json.loads(data))
+        sse.encode_all(events)
+
+    chunk()
+    return {"request_bytes": len(raw), "tools": len(parsed["tools"]),
+            "prepare_ms": (per_call_us(prepare, 200) - parse_only) / 1e3, "chunk_us": per_call_us(chunk, 20000)}
+
+
+def startup(env: dict) -> dict:
+    """Wall times of `freeclaude --version`, and of `freeclaude run` until the child starts."""
+    tmp = Path(tempfile.mkdtemp(prefix="freeclaude-start-"))
+    stamp = tmp / "started"
+    claude = tmp / "claude"
+    claude.write_text(f'#!/bin/sh\ndate +%s%N > "{stamp}"\n')
+    claude.chmod(0o755)
+    exe = Path(sys.executable).with_name("freeclaude")
+    run_env = {**env, "FREECLAUDE_CLAUDE": str(claude)}
+    version, run = [], []
+    for _ in range(15):
+        start = time.perf_counter()
+        subprocess.run([exe, "--version"], env=env, check=True, stdout=subprocess.DEVNULL)
+        version.append(time.perf_counter() - start)
+        start_ns = time.time_ns()
+        subprocess.run([exe, "run", "--quiet", "--profile", "bench"], env=run_env, check=True)
+        run.append((int(stamp.read_text()) - start_ns) / 1e9)
+    return {"version_ms": statistics.median(version) * 1e3, "run_to_exec_ms": statistics.median(run) * 1e3,
+            "run_to_exec_spread_ms": (min(run) * 1e3, max(run) * 1e3)}
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -174,14 +265,24 @@ def main() -> None:
         gateway.wait()
         upstream.wait()
 
+    inproc = in_process()
+    starts = startup(env)
+
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.rounds} paired rounds")
-    print(f"50-chunk stream, one at a time: direct p50 {r['direct_p50_ms']:.2f} ms, "
-          f"through freeclaude p50 {r['proxied_p50_ms']:.2f} ms")
-    print(f"  added by freeclaude: p50 {r['added_p50_ms']:.2f} ms, p95 {r['added_p95_ms']:.2f} ms")
+    for name, what in (("ttfb", "time to first byte"), ("total", "whole 50-chunk stream")):
+        m = r[name]
+        print(f"{what}: direct p50 {m['direct_p50_ms']:.2f} ms, through freeclaude p50 {m['proxied_p50_ms']:.2f} ms; "
+              f"added p50 {m['added_p50_ms']:.2f} ms, p95 {m['added_p95_ms']:.2f} ms")
     print(f"32 parallel 200-chunk streams (wall, median of 10): direct {r['parallel_direct_ms']:.1f} ms, "
           f"through freeclaude {r['parallel_proxied_ms']:.1f} ms "
           f"(x{r['parallel_proxied_ms'] / r['parallel_direct_ms']:.2f})")
     print(f"gateway peak RSS: {rss:.1f} MB")
+    print(f"Claude Code-sized request ({inproc['request_bytes']:,} bytes, {inproc['tools']} tools): validation + "
+          f"estimate + translation {inproc['prepare_ms']:.3f} ms")
+    print(f"translation per streamed chunk (SSE decode, JSON, translate, encode): {inproc['chunk_us']:.1f} us")
+    print(f"freeclaude --version: {starts['version_ms']:.0f} ms; freeclaude run to the child's start: "
+          f"{starts['run_to_exec_ms']:.0f} ms (min {starts['run_to_exec_spread_ms'][0]:.0f}, "
+          f"max {starts['run_to_exec_spread_ms'][1]:.0f}), medians of 15")
 
 
 if __name__ == "__main__":

@@ -1,3 +1,3 @@
-from freeclaude.app import main
+from freeclaude.main import main
 
 main()

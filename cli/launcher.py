@@ -1,6 +1,5 @@
 """`freeclaude run`: the gateway in-process, Claude Code as a child that owns the terminal."""
 
-import asyncio
 import logging
 import os
 import shutil
@@ -8,11 +7,11 @@ import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from freeclaude import home
+from freeclaude import home, tether
+from freeclaude.config import Config, listen
 from freeclaude.errors import FreeclaudeError
 from freeclaude.profiles import Profile
 from freeclaude.router import tier_of
-from freeclaude.server import Config, Server
 
 # Local models can take minutes to read Claude Code's prompt before the first token.
 API_TIMEOUT_MS = "1800000"
@@ -41,17 +40,29 @@ def main_tier(claude_args: Sequence[str]) -> str:
     return "opus"
 
 
+def gateway_env(base_url: str, token: str, profile: Profile, tier: str = "opus") -> dict[str, str]:
+    """The variables that point a Claude Code at a gateway, sized for the tier's first model."""
+    main = profile.chain(tier)[0]
+    env = {"ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_AUTH_TOKEN": token,
+           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "API_TIMEOUT_MS": API_TIMEOUT_MS,
+           # Ask for what the model can give: an answer that stops at a cap Claude Code did not
+           # set reads to it as "exceeded the 128000 output token maximum".
+           "CLAUDE_CODE_MAX_OUTPUT_TOKENS": str(main.max_output_tokens)}
+    env.update(compact_env(main.context_window))
+    return env
+
+
 def child_env(base: Mapping[str, str], base_url: str, token: str, profile: Profile, claude_args: Sequence[str]) -> dict:
+    """The child's environment: ours without the upstream keys, pointed at the gateway. A
+    timeout or output cap the user set stays theirs."""
     env = dict(base)
     for var in ("ANTHROPIC_API_KEY", "FREECLAUDE_CLAUDE", *profile.key_vars()):
         env.pop(var, None)  # upstream keys stay with the gateway
-    main = profile.chain(main_tier(claude_args))[0]
-    env.update(ANTHROPIC_BASE_URL=base_url, ANTHROPIC_AUTH_TOKEN=token, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
-    env.update(compact_env(main.context_window))
-    env.setdefault("API_TIMEOUT_MS", API_TIMEOUT_MS)
-    # Ask for what the model can give: an answer that stops at a cap Claude Code did not set
-    # reads to it as "exceeded the 128000 output token maximum".
-    env.setdefault("CLAUDE_CODE_MAX_OUTPUT_TOKENS", str(main.max_output_tokens))
+    for var, value in gateway_env(base_url, token, profile, main_tier(claude_args)).items():
+        if var in ("API_TIMEOUT_MS", "CLAUDE_CODE_MAX_OUTPUT_TOKENS"):
+            env.setdefault(var, value)
+        else:
+            env[var] = value
     return env
 
 
@@ -84,36 +95,75 @@ def exit_code(returncode: int) -> int:
     return returncode if returncode >= 0 else 128 - returncode
 
 
-async def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0,
-              env: Mapping[str, str] | None = None) -> tuple[int, Server]:
-    """Runs Claude Code through a fresh gateway; returns its exit code and the stopped server."""
+def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0,
+        env: Mapping[str, str] | None = None) -> tuple[int, str]:
+    """Runs Claude Code through a fresh gateway; returns its exit code and the gateway's session.
+
+    Claude Code is started as soon as the port is bound and the keys are checked: the gateway
+    (aiohttp and all) loads while Node does, and a request sent before it is up waits in the
+    socket's backlog."""
     env = os.environ if env is None else env
     claude = find_claude(env)
-    server = Server(Config(profile=profile, port=port, ledger_path=home.ledger_path(), env=env))
-    base_url = await server.start()
-    loop = asyncio.get_running_loop()
+    config = Config(profile=profile, ledger_path=home.ledger_path(), env=env)
+    config.keys()  # a missing key is said now, before Claude Code takes the terminal
+    config.sock = listen(config.host, port)
+    base_url = "http://%s:%d" % config.sock.getsockname()[:2]
+    previous = _hold_signals()
     try:
         try:
-            proc = await asyncio.create_subprocess_exec(
-                claude, *claude_args, env=child_env(env, base_url, server.config.token, profile, claude_args)
-            )
+            child = tether.spawn([claude, *claude_args], child_env(env, base_url, config.token, profile, claude_args))
         except OSError as e:
             raise FreeclaudeError(f"cannot start {claude}: {e.strerror}") from None
-        # Ctrl-C goes from the terminal to the whole foreground group, claude included:
-        # we only have to survive it. SIGTERM and SIGHUP are sent to us alone: pass them on.
-        loop.add_signal_handler(signal.SIGINT, lambda: None)
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, _forward, proc, sig)
+        _forward_signals(child.proc)
+        import asyncio  # only now: Claude Code is already starting
+
         try:
-            returncode = await proc.wait()
+            returncode = asyncio.run(_serve(config, child))
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-                loop.remove_signal_handler(sig)
+            child.release()
+    finally:
+        config.sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return exit_code(returncode), config.session
+
+
+async def _serve(config: Config, child: tether.Child) -> int:
+    import asyncio
+
+    from freeclaude.server import Server  # aiohttp: loaded while Claude Code starts
+
+    server = Server(config)
+    try:
+        await server.start()
+    except BaseException:
+        child.proc.terminate()
+        child.proc.wait()
+        raise
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, child.proc.wait)
     finally:
         await server.stop()
-    return exit_code(returncode), server
 
 
-def _forward(proc: asyncio.subprocess.Process, sig: int) -> None:
-    if proc.returncode is None:
-        proc.send_signal(sig)
+# Ctrl-C goes from the terminal to the whole foreground group, Claude Code included: we only have
+# to survive it. SIGTERM and SIGHUP are sent to us alone: pass them on. Python-level handlers,
+# set before the child starts, so that it gets its own default dispositions at exec and none of
+# this needs an event loop (Windows' Proactor loop has no add_signal_handler).
+_FORWARDED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGBREAK") if hasattr(signal, name))
+
+
+def _hold_signals() -> dict:
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, lambda *_: None)}
+    for sig in _FORWARDED:
+        previous[sig] = signal.signal(sig, lambda *_: None)
+    return previous
+
+
+def _forward_signals(proc) -> None:
+    def forward(sig, frame) -> None:
+        if proc.returncode is None:
+            proc.send_signal(sig)
+
+    for sig in _FORWARDED:
+        signal.signal(sig, forward)

@@ -3,9 +3,7 @@
 stdlib sqlite3 in WAL mode, schema versioned with PRAGMA user_version and numbered migrations.
 """
 
-import concurrent.futures
 import dataclasses
-import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -98,9 +96,8 @@ _GROUPS = {
 class Ledger:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Written by one writer thread (off the event loop); read by `stats` in another process.
+        # The gateway writes from its writer thread (off the event loop); `stats` reads in another process.
         self.db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -113,23 +110,6 @@ class Ledger:
 
     def record(self, a: Attempt) -> None:
         self.db.execute(_INSERT, dataclasses.astuple(a))
-
-    def submit(self, a: Attempt) -> None:
-        """Records in the writer thread: a slow or locked disk never stalls the event loop."""
-        if self._writer is None:
-            self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ledger")
-        self._writer.submit(self._record_logged, a)
-
-    def flush(self) -> None:
-        """Returns once every row submitted so far is written (for readers in this process)."""
-        if self._writer:
-            self._writer.submit(lambda: None).result()
-
-    def _record_logged(self, a: Attempt) -> None:
-        try:
-            self.record(a)
-        except Exception:  # a locked or full disk must not take the gateway down with it
-            logging.getLogger("freeclaude").exception("could not write the usage ledger")
 
     def totals(self, *, since: float | None = None, profile: str | None = None, session: str | None = None) -> dict:
         """Sums by tier, model, day and profile, plus the overall total."""
@@ -150,8 +130,6 @@ class Ledger:
         return out
 
     def close(self) -> None:
-        if self._writer:
-            self._writer.shutdown(wait=True)  # every submitted row is written before we close
         self.db.close()
 
     def __enter__(self) -> "Ledger":

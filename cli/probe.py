@@ -16,7 +16,8 @@ from rich.table import Table
 
 from freeclaude import home
 from freeclaude.profiles import TIERS, Profile
-from freeclaude.server import Config, Server
+from freeclaude.config import Config
+from freeclaude.server import Server
 from freeclaude.translate import sse
 from freeclaude.translate.response import accumulate
 

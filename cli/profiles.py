@@ -6,14 +6,13 @@ mapping opus, sonnet, haiku and default to chains of "provider:model", tried in 
 """
 
 import dataclasses
+import functools
 import os
 import re
 import tempfile
 import tomllib
-from importlib import resources
 from pathlib import Path
 
-import tomli_w
 
 from freeclaude import home
 from freeclaude.errors import FreeclaudeError
@@ -51,15 +50,26 @@ class Profile:
 
     def models(self) -> list[Model]:
         """Every model some tier uses, each once, in tier order."""
+        return list(self._models)
+
+    @functools.cached_property
+    def _models(self) -> tuple[Model, ...]:
         seen: dict[tuple[str, str], Model] = {}
         for chain in self.tiers.values():
             for m in chain:
                 seen.setdefault((m.provider, m.name), m)
-        return list(seen.values())
+        return tuple(seen.values())
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Model]:
+        names: dict[str, Model] = {}
+        for m in self._models:
+            names.setdefault(m.name, m)
+        return names
 
     def find(self, name: str) -> Model | None:
-        """A model asked for by its upstream name rather than a tier."""
-        return next((m for m in self.models() if m.name == name), None)
+        """A model asked for by its upstream name rather than a tier (asked on every request)."""
+        return self._by_name.get(name)
 
     def key_vars(self) -> list[str]:
         return sorted({p.api_key_env for p in self.used_providers() if p.api_key_env})
@@ -243,6 +253,8 @@ def write_toml(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
     try:
+        import tomli_w  # only writing needs it
+
         with os.fdopen(fd, "wb") as f:
             tomli_w.dump(data, f)
         os.replace(tmp, path)
@@ -325,6 +337,8 @@ class Store:
 
 def templates() -> dict[str, dict]:
     """Built-in templates shipped in the package, by name."""
+    from importlib import resources
+
     out = {}
     for entry in sorted(resources.files("freeclaude.templates").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):

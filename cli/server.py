@@ -5,81 +5,49 @@ ledger; translation lives in `translate`, one upstream attempt in `upstream`.
 """
 
 import asyncio
+import concurrent.futures
 import contextlib
-import dataclasses
 import hmac
 import json
 import logging
-import os
-import secrets
 import time
 import uuid
-from collections.abc import Mapping
-from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 
 from freeclaude import pricing
-from freeclaude.errors import FreeclaudeError
+from freeclaude.config import Config, listen
 from freeclaude.ledger import Attempt, Ledger
 from freeclaude.limits import Exhausted, Pacer
-from freeclaude.profiles import TIERS, Profile
+from freeclaude.profiles import TIERS
 from freeclaude.fallback import Fallback
 from freeclaude.router import Plan, Router
 from freeclaude.translate import sse
 from freeclaude.translate.errors import ApiError
 from freeclaude.translate.validate import InvalidRequest, validate
 from freeclaude.translate.tokens import estimate
-from freeclaude.upstream import Outcome, Upstream, dumps, open_upstream
+from freeclaude.translate.sse import json_bytes
+from freeclaude.upstream import Endpoint, Outcome, Upstream, open_upstream
 
 log = logging.getLogger("freeclaude")
 INTERNAL = "freeclaude hit an internal error; the details are in its log"
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 
 
-def new_token() -> str:
-    return "fc-" + secrets.token_urlsafe(32)
-
-
-@dataclasses.dataclass
-class Config:
-    profile: Profile
-    token: str = dataclasses.field(default_factory=new_token)
-    host: str = "127.0.0.1"
-    port: int = 0
-    ledger_path: Path | None = None
-    session: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:12])
-    max_body: int = 32 * 1024 * 1024  # Anthropic's own request limit
-    max_wait: float = 90.0  # longest a request waits for a rate-limited model to cool down
-    env: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ)
-
-    def keys(self) -> dict[str, str | None]:
-        """Each used provider's key, read from the variable the profile names."""
-        keys: dict[str, str | None] = {}
-        for p in self.profile.used_providers():
-            if p.api_key_env is None:
-                keys[p.name] = None
-                continue
-            value = self.env.get(p.api_key_env)
-            if not value:
-                raise FreeclaudeError(
-                    f"profile {self.profile.name}: provider {p.name} needs its key in ${p.api_key_env}, "
-                    f"which is not set (export {p.api_key_env}=...)"
-                )
-            keys[p.name] = value
-        return keys
-
-
 class Server:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.profile = config.profile
-        self._keys = config.keys()
+        keys = config.keys()
+        self._endpoints = {p.name: Endpoint(p, keys[p.name], config.env) for p in config.profile.used_providers()}
         self.router = Router(config.profile)
         self.fallback = Fallback(self.router, max_wait=config.max_wait)
         self.pacer = Pacer(config.profile, max_wait=config.max_wait)
         self.ledger = Ledger(config.ledger_path) if config.ledger_path else None
+        # Ledger rows and log lines are written by this thread: a slow or locked disk never
+        # stalls the event loop, and the stream's end never waits for them.
+        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="freeclaude-writer")
         self.session: aiohttp.ClientSession | None = None
         self.runner: web.AppRunner | None = None
         self.base_url = ""
@@ -95,25 +63,27 @@ class Server:
 
     async def _open(self, app) -> None:
         self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300), trust_env=True
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+            cookie_jar=aiohttp.DummyCookieJar(),  # upstreams' cookies are no business of Claude Code's
         )
 
     async def _close(self, app) -> None:
         if self.session:
             await self.session.close()
+        self._writer.shutdown(wait=True)  # every row handed over is written before the ledger closes
         if self.ledger:
             self.ledger.close()
 
+    def flush(self) -> None:
+        """Returns once every row and log line handed to the writer so far is written."""
+        self._writer.submit(lambda: None).result()
+
     async def start(self) -> str:
+        sock = self.config.sock or listen(self.config.host, self.config.port)
         # handler_cancellation: a client that hangs up cancels its upstream request too.
         self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.config.host, self.config.port)
-        try:
-            await site.start()
-        except OSError as e:
-            await self.runner.cleanup()
-            raise FreeclaudeError(f"cannot listen on {self.config.host}:{self.config.port}: {e.strerror}") from None
+        await web.SockSite(self.runner, sock).start()
         host, port = self.runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"
         return self.base_url
@@ -205,7 +175,7 @@ class Server:
     async def _attempt(self, request, body, plan: Plan, cand, request_id: str, number: int) -> web.StreamResponse:
         model = cand.model
         provider = self.profile.provider(model)
-        up = open_upstream(self.session, provider, model, body, key=self._keys[provider.name],
+        up = open_upstream(self.session, self._endpoints[provider.name], model, body,
                            max_tokens=cand.max_tokens, estimate=plan.estimate, client_headers=request.headers)
         row = Attempt(
             session=self.config.session, request_id=request_id, profile=self.profile.name, tier=plan.tier,
@@ -218,7 +188,7 @@ class Server:
                 if body.get("stream"):
                     return await self._stream(request, up, row, request_id)
                 message = await up.complete()
-                return web.Response(body=dumps(message).encode(), content_type="application/json",
+                return web.Response(body=json_bytes(message), content_type="application/json",
                                     headers={"request-id": request_id})
         except Exhausted as e:
             error = ApiError(429, f"{provider.name} ({model.name}): {e}", retry_after=e.wait)
@@ -291,13 +261,19 @@ class Server:
         row.cost_usd = model.cost(row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens)
         row.list_price_usd = pricing.list_price(row.tier, row.input_tokens, row.output_tokens,
                                                 row.cache_read_tokens, row.cache_write_tokens)
+        self._writer.submit(self._write, row, "; ".join(outcome.notes))
+
+    def _write(self, row: Attempt, notes: str) -> None:
         log.info(
             "%s %s %s:%s #%d %s in=%d out=%d %.0fms%s%s", row.request_id, row.tier, row.provider, row.upstream_model,
             row.position, row.outcome, row.input_tokens, row.output_tokens, row.latency_ms,
-            f" {row.error}" if row.error else "", f" ({'; '.join(outcome.notes)})" if outcome.notes else "",
+            f" {row.error}" if row.error else "", f" ({notes})" if notes else "",
         )
         if self.ledger:
-            self.ledger.submit(row)
+            try:
+                self.ledger.record(row)
+            except Exception:  # a locked or full disk must not take the gateway down with it
+                log.exception("could not write the usage ledger")
 
 
 def _failed(row: Attempt, e: ApiError) -> None:

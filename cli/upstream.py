@@ -12,21 +12,22 @@ is a bug of ours and goes up unchanged, so it never cools a healthy model.
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+import urllib.parse
+import urllib.request
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
 
 from freeclaude.providers import Model, Provider
 from freeclaude.translate import sse
+from freeclaude.translate.sse import json_bytes
 from freeclaude.translate.errors import ApiError, from_stream_error, from_upstream, retry_after
 from freeclaude.translate.passthrough import for_passthrough
 from freeclaude.translate.request import to_openai
 from freeclaude.translate.response import events_from_openai, from_openai
 from freeclaude.translate.stream import IncompleteStream, StreamTranslator, UpstreamStreamError
 from freeclaude.translate.tools import ToolNames
-
-dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass
@@ -47,16 +48,43 @@ class Outcome:
     notes: list[str] = field(default_factory=list)  # repairs and anomalies, for the log
 
 
+class Endpoint:
+    """A provider as the gateway reaches it, worked out once at start: its key, the headers every
+    request carries, its proxy (from the environment, honouring NO_PROXY) and its timeouts.
+    aiohttp's own trust_env would look the proxy and ~/.netrc up again on every request, each in
+    a thread."""
+
+    __slots__ = ("provider", "key", "headers", "proxy", "timeout")
+
+    def __init__(self, provider: Provider, key: str | None, env: Mapping[str, str]) -> None:
+        self.provider = provider
+        self.key = key
+        self.headers = {**provider.headers, **provider.auth_headers(key), "Content-Type": "application/json"}
+        self.proxy = env_proxy(provider.base_url, env)
+        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=provider.timeout)
+
+
+def env_proxy(url: str, env: Mapping[str, str]) -> str | None:
+    """The proxy that HTTP(S)_PROXY / NO_PROXY in `env` give for `url`, if any."""
+    proxies = {k[:-6].lower(): v for k, v in env.items() if k.lower().endswith("_proxy") and v}
+    parts = urllib.parse.urlsplit(url)
+    no_proxy = proxies.pop("no", None)
+    if no_proxy and urllib.request.proxy_bypass_environment(parts.hostname or "", {"no": no_proxy}):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
 class Upstream:
     """The interface: `stream()` or `complete()`, then read `outcome`."""
 
-    def __init__(self, session: aiohttp.ClientSession, provider: Provider, model: Model, body: dict, *,
-                 key: str | None, max_tokens: int, estimate: int, client_headers) -> None:
+    def __init__(self, session: aiohttp.ClientSession, endpoint: Endpoint, model: Model, body: dict, *,
+                 max_tokens: int, estimate: int, client_headers) -> None:
         self.session = session
-        self.provider = provider
+        self.endpoint = endpoint
+        provider = self.provider = endpoint.provider
         self.model = model
         self.body = body
-        self.key = key
+        self.key = endpoint.key
         self.max_tokens = max_tokens
         self.estimate = estimate
         self.client_headers = client_headers
@@ -108,12 +136,10 @@ class Upstream:
     def _unreadable(self, what: str) -> ApiError:
         return ApiError(502, f"{self.where} sent {what} that could not be read")
 
-    def _post(self, url: str, payload: dict, headers: dict):
-        headers.update(self.provider.headers)
-        headers.update(self.provider.auth_headers(self.key))
-        headers["Content-Type"] = "application/json"
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=self.provider.timeout)
-        return self.session.post(url, data=dumps(payload).encode(), headers=headers, timeout=timeout)
+    def _post(self, url: str, payload: dict, headers: dict | None = None):
+        e = self.endpoint
+        return self.session.post(url, data=json_bytes(payload), headers={**e.headers, **headers} if headers else e.headers,
+                                 timeout=e.timeout, proxy=e.proxy)
 
     async def _check(self, resp: aiohttp.ClientResponse) -> None:
         if resp.status != 200:
@@ -129,9 +155,23 @@ class Upstream:
             raise self._unreadable("an answer") from None
 
 
-def open_upstream(session, provider: Provider, model: Model, body: dict, **kw) -> Upstream:
-    kind = ChatCompletions if provider.kind == "openai" else Messages
-    return kind(session, provider, model, body, **kw)
+# After [DONE] the body's end is usually already on its way; a response read to its end keeps
+# its connection for the next request (a new one costs a connect and a resolver round trip).
+DRAIN_S = 0.25
+
+
+async def _drain(resp: aiohttp.ClientResponse) -> None:
+    if resp.content.is_eof():
+        return
+    try:
+        await asyncio.wait_for(resp.content.read(), DRAIN_S)
+    except (asyncio.TimeoutError, aiohttp.ClientError):
+        pass  # the connection is closed instead of kept
+
+
+def open_upstream(session, endpoint: Endpoint, model: Model, body: dict, **kw) -> Upstream:
+    kind = ChatCompletions if endpoint.provider.kind == "openai" else Messages
+    return kind(session, endpoint, model, body, **kw)
 
 
 class ChatCompletions(Upstream):
@@ -152,7 +192,7 @@ class ChatCompletions(Upstream):
         return payload, translator
 
     def _post_chat(self, payload: dict):
-        return self._post(self.provider.base_url + "/chat/completions", payload, {})
+        return self._post(self.provider.base_url + "/chat/completions", payload)
 
     async def _stream(self) -> AsyncIterator[bytes]:
         payload, tr = self._request(stream=True)
@@ -190,6 +230,7 @@ class ChatCompletions(Upstream):
                         yield encode_all(tr.finish(done=done))
                     except IncompleteStream as e:
                         raise ApiError(502, f"{self.where}: {e}") from None
+                    await _drain(resp)
                     return
             # 200 and then not one event: llama-cpp-python fails a stream this way and reports
             # the reason (a prompt over its context) only when not streaming.

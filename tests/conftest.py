@@ -10,7 +10,8 @@ import pytest
 import tomli_w
 
 from freeclaude.ledger import Ledger
-from freeclaude.server import Config, Server
+from freeclaude.config import Config
+from freeclaude.server import Server
 from tests.fakes import Fake
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ async def gateway(tmp_path):
 
 def rows(server: Server, columns: str = "*") -> list[dict]:
     """The gateway's ledger rows, once its writer thread has written all it was given."""
-    server.ledger.flush()
+    server.flush()
     with Ledger(server.config.ledger_path) as ledger:
         return [dict(r) for r in ledger.db.execute(f"SELECT {columns} FROM attempts ORDER BY id")]
 
@@ -70,6 +71,14 @@ async def sdk():
     yield make
     for client in clients:
         await client.close()
+
+
+@pytest.fixture
+def standin(tmp_path) -> Path:
+    """A stand-in `claude` (tests/standin.py)."""
+    from tests.standin import make_standin
+
+    return make_standin(tmp_path)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ import os
 import signal
 import socket
 import sqlite3
-import sys
-import textwrap
 from urllib.parse import urlparse
 
 import pytest
@@ -17,79 +15,7 @@ from freeclaude.launcher import child_env, compact_env, exit_code, find_claude, 
 from freeclaude.profiles import parse
 from tests.conftest import KEY
 from tests.fakes import Json, completion
-
-STANDIN = textwrap.dedent('''\
-    #!{python}
-    import json, os, signal, sys, time, urllib.request
-    out = os.environ["STANDIN_OUT"]
-    record = {{"argv": sys.argv[1:], "env": dict(os.environ), "pid": os.getpid()}}
-    def dump(**extra):
-        record.update(extra)
-        with open(out + ".tmp", "w") as f:
-            json.dump(record, f)
-        os.replace(out + ".tmp", out)
-    dump()
-    if "--ask" in sys.argv:
-        body = {{"model": "claude-sonnet-5-5", "max_tokens": 20, "messages": [{{"role": "user", "content": "hi"}}]}}
-        req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages?beta=true", json.dumps(body).encode(),
-                                     {{"Authorization": "Bearer " + os.environ["ANTHROPIC_AUTH_TOKEN"],
-                                      "Content-Type": "application/json"}})
-        dump(answer=json.loads(urllib.request.urlopen(req).read()))
-        print("the answer went to stdout")
-    if "--wait" in sys.argv:
-        def on(sig, frame):
-            dump(signal=sig)
-            sys.exit(128 + sig)
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, on)
-        dump(ready=True)
-        time.sleep(30)
-        sys.exit(99)
-    sys.exit(int(sys.argv[sys.argv.index("--exit") + 1]) if "--exit" in sys.argv else 0)
-''')
-
-
-@pytest.fixture
-def standin(tmp_path):
-    path = tmp_path / "claude"
-    path.write_text(STANDIN.format(python=sys.executable))
-    path.chmod(0o755)
-    return path
-
-
-def profile_toml(url: str) -> str:
-    return textwrap.dedent(f'''\
-        [providers.fake]
-        kind = "openai"
-        base_url = "{url}"
-        api_key_env = "FAKE_KEY"
-        [providers.fake.models.big]
-        context_window = 65536
-        input_price = 1.0
-        output_price = 2.0
-        [providers.fake.models.small]
-        context_window = 16384
-        [tiers]
-        opus = ["fake:big"]
-        sonnet = ["fake:small"]
-        ''')
-
-
-async def start_run(tmp_path, standin, fake_url, *claude_args, run_opts=(), new_session=False):
-    home = tmp_path / "home"
-    (home / "profiles").mkdir(parents=True, exist_ok=True)
-    (home / "profiles" / "p.toml").write_text(profile_toml(fake_url))
-    env = {**os.environ, "FREECLAUDE_HOME": str(home), "FREECLAUDE_CLAUDE": str(standin), "FAKE_KEY": KEY,
-           "ANTHROPIC_API_KEY": "sk-ant-should-not-reach-claude", "STANDIN_OUT": str(tmp_path / "standin.json"),
-           "COLUMNS": "200"}
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "freeclaude", "run", "--profile", "p", *run_opts, "--", *claude_args,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=new_session)
-
-
-def seen(tmp_path) -> dict:
-    return json.loads((tmp_path / "standin.json").read_text())
-
+from tests.standin import seen, start_run, until_ready
 
 async def test_environment_arguments_exit_code_and_bill(tmp_path, standin, fake):
     fake.queue(Json(completion({"content": "hello"}, prompt=1234, completion_tokens=56)))
@@ -134,7 +60,7 @@ async def test_quiet_prints_nothing(tmp_path, standin, fake):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 async def test_sigterm_and_sighup_are_forwarded(tmp_path, standin, fake, sig):
     proc = await start_run(tmp_path, standin, fake.url, "--wait")
-    await _until_ready(tmp_path)
+    await until_ready(tmp_path)
     proc.send_signal(sig)
     await asyncio.wait_for(proc.communicate(), 30)
     assert seen(tmp_path)["signal"] == sig
@@ -143,7 +69,7 @@ async def test_sigterm_and_sighup_are_forwarded(tmp_path, standin, fake, sig):
 
 async def test_ctrl_c_reaches_claude_and_freeclaude_survives_to_report(tmp_path, standin, fake):
     proc = await start_run(tmp_path, standin, fake.url, "--wait", new_session=True)
-    await _until_ready(tmp_path)
+    await until_ready(tmp_path)
     os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C: the whole foreground group
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 30)
     assert seen(tmp_path)["signal"] == signal.SIGINT
@@ -154,18 +80,10 @@ async def test_ctrl_c_reaches_claude_and_freeclaude_survives_to_report(tmp_path,
 
 async def test_child_killed_by_a_signal(tmp_path, standin, fake):
     proc = await start_run(tmp_path, standin, fake.url, "--wait")
-    await _until_ready(tmp_path)
+    await until_ready(tmp_path)
     os.kill(seen(tmp_path)["pid"], signal.SIGKILL)
     await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 128 + signal.SIGKILL
-
-
-async def _until_ready(tmp_path):
-    for _ in range(200):
-        if (tmp_path / "standin.json").exists() and seen(tmp_path).get("ready"):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the stand-in never became ready")
 
 
 def test_missing_claude_says_how_to_install(tmp_path):

@@ -122,7 +122,8 @@ async def test_client_secrets_are_not_forwarded(fake, gateway):
 
 async def test_missing_key_variable_is_a_clear_error(fake):
     from freeclaude.errors import FreeclaudeError
-    from freeclaude.server import Config, Server
+    from freeclaude.config import Config
+    from freeclaude.server import Server
     with pytest.raises(FreeclaudeError, match=r"needs its key in \$FAKE_KEY, which is not set"):
         Server(Config(profile=profile(fake.url), env={}))
 
@@ -183,6 +184,20 @@ async def test_streamed_event_sequence_on_the_wire(fake, gateway):
     names = [block.split("\n")[0] for block in raw.decode().strip().split("\n\n")]
     assert names == ["event: message_start", "event: content_block_start", "event: content_block_delta",
                      "event: content_block_stop", "event: message_delta", "event: message_stop"]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_lone_surrogates_from_either_side_do_not_break_the_answer(fake, gateway, stream):
+    """JSON may escape half a surrogate pair ("\\ud800"), which UTF-8 cannot hold."""
+    if stream:
+        fake.queue(Stream(text_chunks("broken \ud800 pair", n=1)))
+    else:
+        fake.queue(Json(completion({"content": "broken \ud800 pair"})))
+    server = await gateway(profile(fake.url))
+    asked = {**BODY, "stream": stream, "messages": [{"role": "user", "content": "half \udfff a pair"}]}
+    status, _, raw = await post(server, raw=json.dumps(asked).encode())
+    assert status == 200 and "broken ? pair" in raw.decode()
+    assert fake.last.body["messages"][-1]["content"] == "half ? a pair"
 
 
 async def test_client_disconnect_cancels_the_upstream_request(fake, gateway):
@@ -261,3 +276,27 @@ async def test_an_upstream_quoting_the_key_does_not_leak_it(fake, gateway, tmp_p
     assert status == 401 and KEY.encode() not in raw and b"[key redacted]" in raw
     for path in tmp_path.glob("usage.db*"):  # the WAL too
         assert KEY.encode() not in path.read_bytes()
+
+
+@pytest.mark.parametrize("env,url,proxy", [
+    ({}, "https://api.groq.com/openai/v1", None),
+    ({"HTTPS_PROXY": "http://proxy:3128"}, "https://api.groq.com/openai/v1", "http://proxy:3128"),
+    ({"https_proxy": "http://p:1", "HTTP_PROXY": "http://q:2"}, "http://127.0.0.1:11434/v1", "http://q:2"),
+    ({"ALL_PROXY": "http://all:9"}, "https://x.example/v1", "http://all:9"),
+    ({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": ".groq.com,localhost"}, "https://api.groq.com/openai/v1", None),
+    ({"HTTP_PROXY": "http://proxy:3128", "no_proxy": "127.0.0.1"}, "http://127.0.0.1:8080/v1", None),
+])
+def test_the_proxy_comes_from_the_environment_once(env, url, proxy):
+    from freeclaude.upstream import env_proxy
+    assert env_proxy(url, env) == proxy
+
+
+async def test_an_https_proxy_in_the_environment_carries_the_requests(fake, gateway):
+    """HTTP_PROXY points at the fake, the profile at a port where nothing listens: only a request
+    sent through the proxy can be answered."""
+    fake.queue(Json(completion({"content": "via the proxy"})))
+    proxy = fake.url.removesuffix("/v1")
+    server = await gateway(profile("http://upstream.invalid:9/v1"), env={"FAKE_KEY": KEY, "HTTP_PROXY": proxy})
+    status, _, raw = await post(server)
+    assert status == 200 and json.loads(raw)["content"][0]["text"] == "via the proxy"
+    assert fake.last.headers["Host"] == "upstream.invalid:9"

@@ -13,6 +13,7 @@ from freeclaude.translate.textcalls import Scanner
 from freeclaude.translate.tools import ToolNames, tool_id
 
 Event = tuple[str, dict]
+_PLAIN = frozenset(("content", "role"))  # delta keys that need no look at reasoning or tool calls
 
 _STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "function_call": "tool_use",
          "content_filter": "refusal", "end_turn": "end_turn", "max_tokens": "max_tokens", "eos": "end_turn"}
@@ -108,27 +109,12 @@ class StreamTranslator:
             delta = choice["delta"] if "delta" in choice else choice.get("message")
             if not isinstance(delta, dict):
                 continue
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            details = delta.get("reasoning_details")
-            details = details if isinstance(details, list) else None
-            if not reasoning and details:
-                reasoning = _details_text(details)
-            if (reasoning and isinstance(reasoning, str)) or details:
-                self._thinking(reasoning if isinstance(reasoning, str) else "", ev, details)
             content = delta.get("content")
-            if isinstance(content, str):
+            if type(content) is str and delta.keys() <= _PLAIN:  # most chunks: a piece of text, nothing else
                 if content:
                     self._content(content, ev)
-            elif isinstance(content, list):
-                self._parts(content, ev)
-            calls = delta.get("tool_calls")
-            if calls and isinstance(calls, list):
-                for tc in calls:
-                    if isinstance(tc, dict):
-                        self._tool_delta(tc, ev)
-            legacy = delta.get("function_call")
-            if isinstance(legacy, dict):  # the pre-tools form: one call, no id
-                self._tool_delta({"function": legacy}, ev)
+            else:
+                self._fields(delta, ev)
             reason = choice.get("finish_reason")
             if reason:
                 if reason == "error":
@@ -137,6 +123,29 @@ class StreamTranslator:
                 if isinstance(choice.get("stop_reason"), str):  # vLLM names the stop string it matched
                     self.stop_sequence = choice["stop_reason"]
         return ev
+
+    def _fields(self, delta: dict, ev: list[Event]) -> None:
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        details = delta.get("reasoning_details")
+        details = details if isinstance(details, list) else None
+        if not reasoning and details:
+            reasoning = _details_text(details)
+        if (reasoning and isinstance(reasoning, str)) or details:
+            self._thinking(reasoning if isinstance(reasoning, str) else "", ev, details)
+        content = delta.get("content")
+        if isinstance(content, str):
+            if content:
+                self._content(content, ev)
+        elif isinstance(content, list):
+            self._parts(content, ev)
+        calls = delta.get("tool_calls")
+        if calls and isinstance(calls, list):
+            for tc in calls:
+                if isinstance(tc, dict):
+                    self._tool_delta(tc, ev)
+        legacy = delta.get("function_call")
+        if isinstance(legacy, dict):  # the pre-tools form: one call, no id
+            self._tool_delta({"function": legacy}, ev)
 
     def finish(self, *, done: bool) -> list[Event]:
         """End of stream. `done` is True when [DONE] arrived; without it or a finish reason, the

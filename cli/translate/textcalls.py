@@ -69,6 +69,8 @@ class Scanner:
         self._tail = ""
 
     def feed(self, text: str) -> list[tuple]:
+        if self._mode == _TEXT and not self._buf and not (self._tools and _MARKER_CHARS.search(text)):
+            return [("text", text)]  # the common case, once per streamed chunk: nothing to look at
         out: list[tuple] = []
         if self._mode == _CALL:
             text = self._await_close(text, out)

@@ -1,0 +1,91 @@
+"""`freeclaude profile ...`: add, list, show, remove, use, templates, test."""
+
+import asyncio
+import json
+import os
+
+from rich.table import Table
+
+from freeclaude import profiles
+from freeclaude.errors import FreeclaudeError
+from freeclaude.profiles import TIERS, Store
+from freeclaude.providers import KINDS
+from freeclaude.render import err, out
+
+
+def add(name: str, template: str | None, kind: str | None, base_url: str | None, api_key_env: str | None,
+        tiers: dict[str, list[str]], default: bool) -> None:
+    if kind and kind not in KINDS:
+        raise FreeclaudeError(f"--kind must be one of {', '.join(KINDS)}")
+    store = Store()
+    data = profiles.build(
+        template_data=profiles.template(template) if template else None,
+        name=name, kind=kind, base_url=base_url, api_key_env=api_key_env, tiers=tiers,
+    )
+    saved = store.save(name, data)
+    if default:
+        store.set_default(name)
+    err.print(f"saved profile [bold]{name}[/bold] to {store.path(name)}", highlight=False)
+    missing = [v for v in saved.key_vars() if not os.environ.get(v)]
+    if missing:
+        err.print(f"before using it: export {missing[0]}=<your key>", highlight=False)
+
+
+def list_() -> None:
+    store = Store()
+    names = store.names()
+    if not names:
+        err.print("no profiles yet: `freeclaude profile templates` shows where to start")
+        return
+    default = store.default()
+    table = Table(header_style="bold")
+    for header in ("", "profile", *TIERS):
+        table.add_column(header)
+    for name in names:
+        try:
+            p = store.load(name)
+            cells = [", ".join(f"{m.provider}:{m.name}" for m in p.chain(t)) for t in TIERS]
+        except FreeclaudeError as e:
+            cells = [f"[red]{e}[/red]"] + [""] * (len(TIERS) - 1)
+        table.add_row("*" if name == default else "", name, *cells)
+    out.print(table)
+
+
+def show(name: str) -> None:
+    store = Store()
+    p = store.load(name)
+    err.print(f"[dim]{store.path(name)}[/dim]", highlight=False)
+    out.print(store.path(name).read_text(encoding="utf-8"), highlight=False, markup=False)
+    for var in p.key_vars():
+        state = "set" if os.environ.get(var) else "NOT SET"
+        err.print(f"${var}: {state}", highlight=False)
+
+
+def remove(name: str) -> None:
+    Store().remove(name)
+    err.print(f"removed profile {name}", highlight=False)
+
+
+def use(name: str) -> None:
+    Store().set_default(name)
+    err.print(f"default profile: {name}", highlight=False)
+
+
+def templates() -> None:
+    table = Table(header_style="bold")
+    for header in ("template", "key variable", "description"):
+        table.add_column(header)
+    for name, data in profiles.templates().items():
+        p = profiles.parse(data, name, f"template {name}")
+        table.add_row(name, ", ".join(p.key_vars()) or "(none: local)", p.description)
+    out.print(table)
+
+
+def test(name: str, as_json: bool, rounds: int) -> None:
+    from freeclaude import probe
+
+    results = asyncio.run(probe.run(Store().load(name), err, rounds=rounds))
+    if as_json:
+        out.print_json(json.dumps(results))
+    else:
+        out.print(probe.table(results))

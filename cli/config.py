@@ -1,0 +1,55 @@
+"""What a gateway is started with (uvicorn's Config/Server split): light enough to build, and to
+check the keys, before aiohttp is even imported, so `run` can start Claude Code first."""
+
+import dataclasses
+import os
+import secrets
+import socket
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+from freeclaude.errors import FreeclaudeError
+from freeclaude.profiles import Profile
+
+
+def new_token() -> str:
+    return "fc-" + secrets.token_urlsafe(32)
+
+
+@dataclasses.dataclass
+class Config:
+    profile: Profile
+    token: str = dataclasses.field(default_factory=new_token)
+    host: str = "127.0.0.1"
+    port: int = 0
+    sock: socket.socket | None = None  # already listening (run binds before it starts Claude Code)
+    ledger_path: Path | None = None
+    session: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:12])
+    max_body: int = 32 * 1024 * 1024  # Anthropic's own request limit
+    max_wait: float = 90.0  # longest a request waits for a rate-limited model to cool down
+    env: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ)
+
+    def keys(self) -> dict[str, str | None]:
+        """Each used provider's key, read from the variable the profile names."""
+        keys: dict[str, str | None] = {}
+        for p in self.profile.used_providers():
+            if p.api_key_env is None:
+                keys[p.name] = None
+                continue
+            value = self.env.get(p.api_key_env)
+            if not value:
+                raise FreeclaudeError(
+                    f"profile {self.profile.name}: provider {p.name} needs its key in ${p.api_key_env}, "
+                    f"which is not set (export {p.api_key_env}=...)"
+                )
+            keys[p.name] = value
+        return keys
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket: connections made before the server runs wait in its backlog."""
+    try:
+        return socket.create_server((host, port), backlog=128)
+    except OSError as e:
+        raise FreeclaudeError(f"cannot listen on {host}:{port}: {e.strerror}") from None

@@ -1,0 +1,92 @@
+"""A stand-in `claude` for `freeclaude run`: it records its argv, environment and the signals it
+gets, asks the gateway one question when told to, and exits as told."""
+
+import asyncio
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.conftest import KEY
+
+STANDIN = textwrap.dedent('''\
+    #!{python}
+    import json, os, signal, sys, time, urllib.request
+    out = os.environ["STANDIN_OUT"]
+    record = {{"argv": sys.argv[1:], "env": dict(os.environ), "pid": os.getpid()}}
+    def dump(**extra):
+        record.update(extra)
+        with open(out + ".tmp", "w") as f:
+            json.dump(record, f)
+        os.replace(out + ".tmp", out)
+    dump()
+    if "--ask" in sys.argv:
+        body = {{"model": "claude-sonnet-5-5", "max_tokens": 20, "messages": [{{"role": "user", "content": "hi"}}]}}
+        req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages?beta=true", json.dumps(body).encode(),
+                                     {{"Authorization": "Bearer " + os.environ["ANTHROPIC_AUTH_TOKEN"],
+                                      "Content-Type": "application/json"}})
+        dump(answer=json.loads(urllib.request.urlopen(req).read()))
+        print("the answer went to stdout")
+    if "--wait" in sys.argv:
+        def on(sig, frame):
+            dump(signal=sig)
+            sys.exit(128 + sig)
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, on)
+        dump(ready=True)
+        time.sleep(30)
+        sys.exit(99)
+    sys.exit(int(sys.argv[sys.argv.index("--exit") + 1]) if "--exit" in sys.argv else 0)
+''')
+
+
+def make_standin(tmp_path) -> Path:
+    path = tmp_path / "claude"
+    path.write_text(STANDIN.format(python=sys.executable))
+    path.chmod(0o755)
+    return path
+
+
+def profile_toml(url: str) -> str:
+    return textwrap.dedent(f'''\
+        [providers.fake]
+        kind = "openai"
+        base_url = "{url}"
+        api_key_env = "FAKE_KEY"
+        [providers.fake.models.big]
+        context_window = 65536
+        input_price = 1.0
+        output_price = 2.0
+        [providers.fake.models.small]
+        context_window = 16384
+        [tiers]
+        opus = ["fake:big"]
+        sonnet = ["fake:small"]
+        ''')
+
+
+async def start_run(tmp_path, standin, fake_url, *claude_args, run_opts=(), new_session=False):
+    home = tmp_path / "home"
+    (home / "profiles").mkdir(parents=True, exist_ok=True)
+    (home / "profiles" / "p.toml").write_text(profile_toml(fake_url))
+    env = {**os.environ, "FREECLAUDE_HOME": str(home), "FREECLAUDE_CLAUDE": str(standin), "FAKE_KEY": KEY,
+           "ANTHROPIC_API_KEY": "sk-ant-should-not-reach-claude", "STANDIN_OUT": str(tmp_path / "standin.json"),
+           "COLUMNS": "200"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "freeclaude", "run", "--profile", "p", *run_opts, "--", *claude_args,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=new_session)
+
+
+def seen(tmp_path) -> dict:
+    return json.loads((tmp_path / "standin.json").read_text())
+
+
+async def until_ready(tmp_path):
+    for _ in range(200):
+        if (tmp_path / "standin.json").exists() and seen(tmp_path).get("ready"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the stand-in never became ready")
+
+
