@@ -87,12 +87,13 @@ def profile_add(
     opus: Annotated[Optional[list[str]], typer.Option(help="Model for opus; repeat for a fallback chain.")] = None,
     sonnet: Annotated[Optional[list[str]], typer.Option(help="Model for sonnet; repeat for a fallback chain.")] = None,
     haiku: Annotated[Optional[list[str]], typer.Option(help="Model for haiku; repeat for a fallback chain.")] = None,
+    fable: Annotated[Optional[list[str]], typer.Option(help="Model for fable (default: the opus chain); repeat for a fallback chain.")] = None,
     default: Annotated[bool, typer.Option("--default", help="Make it the default profile.")] = False,
 ) -> None:
     """Add a profile (or replace one of the same name)."""
     from freeclaude.commands import profile
 
-    tiers = {t: chain for t, chain in (("opus", opus), ("sonnet", sonnet), ("haiku", haiku)) if chain}
+    tiers = {t: chain for t, chain in (("opus", opus), ("sonnet", sonnet), ("haiku", haiku), ("fable", fable)) if chain}
     profile.add(name, template, kind, base_url, api_key_env, tiers, default)
 
 

@@ -40,6 +40,13 @@ MIGRATIONS = [
     CREATE INDEX attempts_ts ON attempts (ts);
     CREATE INDEX attempts_session ON attempts (session);
     """,
+    # 2: Claude Code's own session id (one gateway serves many sessions in `start` mode), and
+    # the web searches the gateway ran for an attempt
+    """
+    ALTER TABLE attempts ADD COLUMN client_session TEXT;
+    ALTER TABLE attempts ADD COLUMN web_searches INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX attempts_client_session ON attempts (client_session);
+    """,
 ]
 
 
@@ -67,6 +74,8 @@ class Attempt:
     error: str | None = None
     cost_usd: float = 0.0
     list_price_usd: float = 0.0
+    client_session: str | None = None  # Claude Code's session id, where its request names one
+    web_searches: int = 0
     ts: float = dataclasses.field(default_factory=time.time)
 
 
@@ -83,7 +92,8 @@ _TOTALS = """
     sum(output_tokens) AS output_tokens,
     sum(cache_read_tokens) AS cache_read_tokens,
     round(sum(cost_usd), 6) AS cost_usd,
-    round(sum(list_price_usd), 6) AS list_price_usd
+    round(sum(list_price_usd), 6) AS list_price_usd,
+    sum(web_searches) AS web_searches
 """
 _GROUPS = {
     "by_tier": "tier",

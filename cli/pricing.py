@@ -1,15 +1,18 @@
 """What Anthropic would have charged: list prices per tier, for the savings column.
 
 USD per million tokens for the models Claude Code asks for by default (Claude Opus 5.5,
-Sonnet 5.5, Haiku 5.5; Anthropic's pricing pages, checked 2026-11): input, output, cache
-read, 5-minute cache write. Haiku 5.5 bills five times these rates for prompts over 100K
-tokens. Model names that are no tier are priced as Sonnet.
+Sonnet 5.5, Haiku 5.5; Anthropic's pricing pages, checked 2026-11; Fable 5.2, which Claude Code
+2.1.328+ offers in /model, as resellers quote the pricing page, checked 2026-12-01, see
+profiles/anthropic.toml): input, output, cache read, 5-minute cache write (1.25 times input).
+Haiku 5.5 bills five times these rates for prompts over 100K tokens. Model names that are no
+tier are priced as Sonnet.
 """
 
 LIST_PRICES = {
     "opus": (4.0, 20.0, 0.20, 5.0),
     "sonnet": (2.0, 10.0, 0.10, 2.5),
     "haiku": (0.10, 0.50, 0.01, 0.125),
+    "fable": (8.0, 40.0, 0.20, 10.0),
 }
 HAIKU_LONG_PROMPT = 100_000
 

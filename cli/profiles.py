@@ -2,7 +2,8 @@
 
 A profile file holds `[providers.NAME]` tables (kind, base_url, api_key_env, limits, quirks,
 and `[providers.NAME.models."MODEL"]` with window, output cap and prices) and a `[tiers]` table
-mapping opus, sonnet, haiku and default to chains of "provider:model", tried in order.
+mapping opus, sonnet, haiku, fable, default and vision to chains of "provider:model", tried in
+order.
 """
 
 import dataclasses
@@ -18,8 +19,12 @@ from freeclaude import home
 from freeclaude.errors import FreeclaudeError
 from freeclaude.providers import AUTHS, KINDS, LIMIT_NAMES, Limits, Model, Provider, Quirks
 
-TIERS = ("opus", "sonnet", "haiku")
-CHAIN_TIERS = TIERS + ("default",)
+TIERS = ("opus", "sonnet", "haiku", "fable")  # what Claude Code asks for (its /model offers Fable)
+# default: for model names of no tier; vision: describes images for models that cannot see them
+CHAIN_TIERS = TIERS + ("default", "vision")
+# A tier left out borrows a chain: Fable is Claude Code's strongest, so it takes opus's first.
+_BORROW = {"fable": ("fable", "opus", "default", "sonnet", "haiku")}
+_BORROW_ANY = ("default", "sonnet", "opus", "haiku")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 # The settings a profile may hold are the dataclasses' fields (limits flattened into the table).
 _PROVIDER_KEYS = ({f.name for f in dataclasses.fields(Provider)} - {"name", "limits"}) | set(LIMIT_NAMES) | {"models"}
@@ -39,8 +44,11 @@ class Profile:
     description: str = ""
 
     def chain(self, tier: str) -> tuple[Model, ...]:
-        """The tier's chain; a tier left out uses default, then the others in order."""
-        for t in (tier, "default", "sonnet", "opus", "haiku"):
+        """The tier's chain; a tier left out uses default, then the others in order (fable: opus
+        first). The vision chain is never borrowed: without one, images are not described."""
+        if tier == "vision":
+            return self.tiers.get("vision", ())
+        for t in _BORROW.get(tier) or (tier, *_BORROW_ANY):
             if self.tiers.get(t):
                 return self.tiers[t]
         return ()
@@ -136,7 +144,7 @@ def parse(data: dict, name: str, source: str) -> Profile:
             models[(pname, mname)] = _model(provider, mname, m, f'{where}.models."{mname}"', fail)
     raw_tiers = data.get("tiers")
     if not isinstance(raw_tiers, dict) or not any(raw_tiers.values()):
-        fail("tiers", "must map at least one of opus, sonnet, haiku, default to models")
+        fail("tiers", "must map at least one of opus, sonnet, haiku, fable, default to models")
     tiers: dict[str, tuple[Model, ...]] = {}
     for tier, chain in raw_tiers.items():
         if tier not in CHAIN_TIERS:

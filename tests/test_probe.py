@@ -35,7 +35,7 @@ async def test_probe_measures_each_tier(fake, tmp_path, monkeypatch):
     p = profile(fake.url, tiers={"opus": ["fake:up-model"], "sonnet": ["fake:up-model"], "haiku": ["fake:small"]},
                 extra_models={"small": {}})
     results = await probe.run(p, Console(file=open("/dev/null", "w")), rounds=2)
-    assert [r["tier"] for r in results] == ["opus, sonnet", "haiku"]
+    assert [r["tier"] for r in results] == ["opus, sonnet, fable", "haiku"]  # fable borrows opus
     r = results[0]
     assert r["probes"] == 8 and r["success"] == 1.0
     assert r["tool_accuracy"] == 0.5  # the parallel probe wanted Tokyo
@@ -64,4 +64,4 @@ async def test_profile_test_command_json(fake, tmp_path, monkeypatch):
                                      env={"FAKE_KEY": "k"})
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
-    assert row["tier"] == "opus, sonnet, haiku" and row["success"] == 1.0
+    assert row["tier"] == "opus, sonnet, haiku, fable" and row["success"] == 1.0

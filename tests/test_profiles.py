@@ -144,3 +144,22 @@ def test_save_is_atomic_and_validated(home):
         store.save("bad", {"providers": {}, "tiers": {}})
     assert not store.exists("bad")
     assert [p.name for p in (home / "profiles").iterdir()] == [] if (home / "profiles").exists() else True
+
+
+def test_fable_borrows_opus_and_the_vision_chain_is_its_own():
+    p = profiles.parse({"providers": {"a": {"kind": "openai", "base_url": "http://h/v1"}},
+                        "tiers": {"opus": ["a:big"], "haiku": ["a:small"], "vision": ["a:eyes"]}}, "p", "t")
+    assert [m.name for m in p.chain("fable")] == ["big"]
+    assert [m.name for m in p.chain("sonnet")] == ["big"]  # no default: the next tier in order
+    assert [m.name for m in p.chain("vision")] == ["eyes"]
+    alone = profiles.parse({"providers": {"a": {"kind": "openai", "base_url": "http://h/v1"}},
+                            "tiers": {"opus": ["a:big"]}}, "p", "t")
+    assert alone.chain("vision") == ()  # never borrowed: without one, images are not described
+
+
+def test_add_with_a_fable_chain(home):
+    cli("profile", "add", "f", "--kind", "openai", "--base-url", "http://127.0.0.1:8080/v1", "--opus", "big",
+        "--fable", "best", "--fable", "big")
+    data = tomllib.loads((home / "profiles" / "f.toml").read_text())
+    assert data["tiers"]["fable"] == ["f:best", "f:big"]
+    assert "fable" in cli("profile", "list").output

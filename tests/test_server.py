@@ -90,7 +90,7 @@ async def test_models_list(fake, gateway):
         async with s.get(server.base_url + "/v1/models", headers=AUTH) as r:
             data = await r.json()
     ids = [m["id"] for m in data["data"]]
-    assert ids == ["opus", "sonnet", "haiku", "up-model"] and data["has_more"] is False  # sonnet borrows a chain
+    assert ids == ["opus", "sonnet", "haiku", "fable", "up-model"] and data["has_more"] is False  # sonnet, fable borrow
     assert all(m["type"] == "model" for m in data["data"])
 
 

@@ -53,7 +53,7 @@ def test_json_shape_and_filters(home):
     data = json.loads(cli("stats", "--json").output)
     assert data["by_tier"]["opus"] == {
         "requests": 2, "attempts": 3, "errors": 1, "fallbacks": 1, "estimated": 0, "input_tokens": 2000,
-        "output_tokens": 200, "cache_read_tokens": 0, "cost_usd": 0.0, "list_price_usd": 0.012}
+        "output_tokens": 200, "cache_read_tokens": 0, "cost_usd": 0.0, "list_price_usd": 0.012, "web_searches": 0}
     assert data["by_tier"]["haiku"]["estimated"] == 1
     assert set(data["by_model"]) == {"or:m1", "or:m2"} and set(data["by_profile"]) == {"free", "other"}
     assert len(data["by_day"]) == 2
@@ -87,3 +87,24 @@ def test_migrations_are_numbered_and_idempotent(tmp_path):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_ledger_from_the_first_schema_is_upgraded_keeping_its_rows(tmp_path):
+    path = tmp_path / "usage.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    db.execute("INSERT INTO attempts (ts, session, request_id, profile, tier, requested_model, provider, "
+               "upstream_model, stream, position, attempt, input_tokens, outcome) "
+               "VALUES (1, 's', 'r', 'p', 'opus', 'm', 'x', 'y', 1, 0, 0, 42, 'ok')")
+    db.close()
+    with Ledger(path) as ledger:
+        ledger.record(attempt(client_session="cc-1", web_searches=2))
+        totals = ledger.totals()
+    assert totals["total"]["input_tokens"] == 42 + 1000 and totals["total"]["web_searches"] == 2
+
+
+def test_fable_is_priced_as_fable():
+    from freeclaude.pricing import list_price
+    from freeclaude.router import tier_of
+    assert tier_of("claude-fable-5-2") == "fable"
+    assert list_price("fable", 1_000_000, 1_000_000) == pytest.approx(48.0)
