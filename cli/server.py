@@ -12,6 +12,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 
 import aiohttp
 from aiohttp import web
@@ -181,6 +182,7 @@ class Server:
             session=self.config.session, request_id=request_id, profile=self.profile.name, tier=plan.tier,
             requested_model=plan.requested, provider=provider.name, upstream_model=model.name,
             stream=bool(body.get("stream")), position=cand.position, attempt=number,
+            client_session=client_session(request.headers, body),
         )
         try:
             async with self.pacer.slot(model, plan.estimate + cand.max_tokens):
@@ -274,6 +276,22 @@ class Server:
                 self.ledger.record(row)
             except Exception:  # a locked or full disk must not take the gateway down with it
                 log.exception("could not write the usage ledger")
+
+
+def client_session(headers: Mapping[str, str], body: dict) -> str | None:
+    """Claude Code's own session id: its X-Claude-Code-Session-Id header (2.1.330), else the
+    session_id in the JSON string it sends as metadata.user_id (2.1.328 too)."""
+    sid = headers.get("X-Claude-Code-Session-Id")
+    if sid:
+        return sid[:100]
+    user = (body.get("metadata") or {}).get("user_id") if isinstance(body.get("metadata"), dict) else None
+    if isinstance(user, str) and user.startswith("{"):
+        try:
+            sid = json.loads(user).get("session_id")
+        except (ValueError, AttributeError):
+            return None
+        return sid[:100] if isinstance(sid, str) and sid else None
+    return None
 
 
 def _failed(row: Attempt, e: ApiError) -> None:

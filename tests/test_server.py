@@ -300,3 +300,19 @@ async def test_an_https_proxy_in_the_environment_carries_the_requests(fake, gate
     status, _, raw = await post(server)
     assert status == 200 and json.loads(raw)["content"][0]["text"] == "via the proxy"
     assert fake.last.headers["Host"] == "upstream.invalid:9"
+
+
+@pytest.mark.parametrize("headers,metadata,sid", [
+    ({"X-Claude-Code-Session-Id": "c904-5d1a"}, None, "c904-5d1a"),
+    ({}, {"user_id": '{"device_id":"d","account_uuid":"","session_id":"s-123"}'}, "s-123"),
+    ({}, {"user_id": "user_abc"}, None),
+    ({}, {"user_id": "{not json"}, None),
+    ({}, None, None),
+])
+async def test_claude_codes_session_id_reaches_the_ledger(fake, gateway, headers, metadata, sid):
+    fake.queue(Json(completion({"content": "ok"})))
+    server = await gateway(profile(fake.url))
+    body = {**BODY, **({"metadata": metadata} if metadata else {})}
+    status, _, _ = await post(server, body=body, headers={**AUTH, **headers})
+    assert status == 200
+    assert rows(server, "client_session") == [{"client_session": sid}]
