@@ -14,7 +14,7 @@ from rich.console import Console
 from freeclaude import probe, profiles
 from tests.conftest import run_claude
 from tests.emulators import registry
-from tests.emulators.base import Writer
+from tests.emulators.brain import Writer
 
 TEMPLATES = profiles.templates()
 EMULATORS = registry()

@@ -8,6 +8,7 @@ import json
 import uuid
 
 from freeclaude.translate import state
+from freeclaude.translate.reasoning import details_text, merged_details, parts_text
 from freeclaude.translate.jsonrepair import Args
 from freeclaude.translate.textcalls import Scanner
 from freeclaude.translate.tools import ToolNames, tool_id
@@ -129,7 +130,7 @@ class StreamTranslator:
         details = delta.get("reasoning_details")
         details = details if isinstance(details, list) else None
         if not reasoning and details:
-            reasoning = _details_text(details)
+            reasoning = details_text(details)
         if (reasoning and isinstance(reasoning, str)) or details:
             self._thinking(reasoning if isinstance(reasoning, str) else "", ev, details)
         content = delta.get("content")
@@ -237,7 +238,7 @@ class StreamTranslator:
         if kind is None:
             return
         if kind == "thinking":
-            signature = state.seal(self.provider, "".join(self._reasoning), _merged(self._details))
+            signature = state.seal(self.provider, "".join(self._reasoning), merged_details(self._details))
             self._reasoning, self._details = [], []
             self._delta({"type": "signature_delta", "signature": signature}, ev)
         elif kind == "tool":
@@ -285,7 +286,7 @@ class StreamTranslator:
                 self._content(p["text"], ev)
             elif p.get("type") == "thinking":
                 inner = p.get("thinking")
-                text = inner if isinstance(inner, str) else _parts_text(inner)
+                text = inner if isinstance(inner, str) else parts_text(inner)
                 if text:
                     self._thinking(text, ev)
 
@@ -373,41 +374,3 @@ class StreamTranslator:
         if out:
             self._chars += len(out)
             self._delta({"type": "input_json_delta", "partial_json": out}, ev)
-
-
-def _details_text(details) -> str:
-    """OpenRouter's reasoning_details: readable text and summaries; encrypted parts are skipped."""
-    if not isinstance(details, list):
-        return ""
-    return "".join(
-        d.get("text") or d.get("summary") or ""
-        for d in details
-        if isinstance(d, dict) and d.get("type") in ("reasoning.text", "reasoning.summary")
-    )
-
-
-def _merged(details: list[dict]) -> list[dict]:
-    """Streamed reasoning_details as whole entries: fragments of one entry (same index) joined."""
-    out: list[dict] = []
-    by_index: dict = {}
-    for d in details:
-        key = d.get("index")
-        prev = by_index.get(key) if key is not None else None
-        if prev is None or prev.get("type") != d.get("type"):
-            prev = dict(d)
-            out.append(prev)
-            if key is not None:
-                by_index[key] = prev
-            continue
-        for field, value in d.items():
-            if field in ("text", "summary", "data") and isinstance(value, str) and isinstance(prev.get(field), str):
-                prev[field] += value
-            elif value is not None:
-                prev[field] = value
-    return out
-
-
-def _parts_text(parts) -> str:
-    if not isinstance(parts, list):
-        return ""
-    return "".join(p.get("text", "") for p in parts if isinstance(p, dict) and p.get("type") == "text")

@@ -10,7 +10,8 @@ import uuid
 
 from aiohttp import web
 
-from .base import AnthropicEmulator, Turn, count, json_error
+from .base import AnthropicEmulator, count, json_error
+from .brain import Turn
 
 
 class StrictMessages(AnthropicEmulator):

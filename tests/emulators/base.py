@@ -10,83 +10,12 @@ finds them.
 """
 
 import json
-import re
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from aiohttp import web
 
-# ---------------------------------------------------------------- what the model says
-
-
-@dataclass
-class Call:
-    name: str
-    args: dict
-    id: str = ""
-
-
-@dataclass
-class Turn:
-    reasoning: str = ""
-    text: str = ""
-    calls: list[Call] = field(default_factory=list)
-
-
-@dataclass
-class View:
-    """A request as a brain sees it, the same for both wire formats."""
-
-    tools: list[str]
-    user: str  # the text of the last user message, tool results left out
-    results: list[str]  # every tool result's text so far, in order
-    system: str
-    stream: bool
-
-
-def probe_answer(view: View) -> Turn | None:
-    """The answers `freeclaude profile test` checks for."""
-    if "single word: pong" in view.user:
-        return Turn(text="pong")
-    if "Count from 1 to 10" in view.user:
-        return Turn(text="1 2 3 4 5 6 7 8 9 10")
-    if "get_weather" in view.tools and not view.results:
-        cities = ["Paris", "Tokyo"] if "Tokyo" in view.user else ["Paris"]
-        return Turn(reasoning="The user wants the weather; the tool gives it.",
-                    calls=[Call("get_weather", {"city": c, "unit": "celsius"}) for c in cities])
-    return None
-
-
-_FILES = re.compile(r"\b([\w-]+\.txt)\b")
-
-
-class Writer:
-    """Claude Code's tool loop: asked to write some .txt files (named in the prompt), it writes
-    them one Write call per turn, thinking before each, then says so. Everything else Claude Code
-    asks on the side (titles, summaries) gets a short answer."""
-
-    def __init__(self, project) -> None:
-        self.project = project
-
-    def __call__(self, view: View) -> Turn:
-        probe = probe_answer(view)
-        if probe:
-            return probe
-        files = list(dict.fromkeys(_FILES.findall(view.user)))
-        if "Write" in view.tools and files:
-            written = sum(1 for r in view.results if "success" in r.lower() or "created" in r.lower())
-            if written < len(files):
-                name = files[written]
-                return Turn(reasoning=f"Step {written + 1}: write {name} with the Write tool.",
-                            text=f"Writing {name}.",
-                            calls=[Call("Write", {"file_path": str(self.project / name), "content": f"{name} ok\n"})])
-            return Turn(reasoning="Every file is written.", text=f"Wrote {', '.join(files)}.")
-        return Turn(text="OK")
-
-
-def default_brain(view: View) -> Turn:
-    return probe_answer(view) or Turn(text="OK")
-
+from .brain import Turn, View, default_brain
 
 # ---------------------------------------------------------------- helpers
 
@@ -147,6 +76,38 @@ class _Emulator:
             self.rejected.append((resp.status, resp.text or ""))
         return resp
 
+    # the message this provider gives for a body that is not JSON
+    unparsable = "We could not parse the JSON body of your request."
+
+    def frames(self, turn: Turn, body: dict) -> list[bytes]:
+        """A streamed answer's bytes, as this provider frames them."""
+        raise NotImplementedError
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        """Every provider's flow: auth, parse, refuse, answer whole or as a stream."""
+        denied = self.check_auth(request)
+        if denied:
+            return denied
+        body = await self._json(request)
+        if body is None:
+            return self.invalid(self.unparsable)
+        refused = self.check(body)
+        if refused is not None:
+            return refused
+        turn = self.brain(self.view(body))
+        if not body.get("stream"):
+            reply = self.message(turn, body)
+            self.issued(turn, body)
+            return web.json_response(reply)
+        frames = self.frames(turn, body)
+        self.issued(turn, body)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        for frame in frames:
+            await resp.write(frame)
+        await resp.write_eof()
+        return resp
+
     async def _json(self, request: web.Request):
         raw = await request.read()
         try:
@@ -164,7 +125,7 @@ class OpenAIEmulator(_Emulator):
     """OpenAI's own Chat Completions behaviour; providers override what differs."""
 
     def routes(self, app: web.Application) -> None:
-        app.router.add_post(self.prefix + "/chat/completions", self._chat)
+        app.router.add_post(self.prefix + "/chat/completions", self._handle)
         app.router.add_get(self.prefix + "/models", self._models)
 
     # -- hooks
@@ -257,30 +218,8 @@ class OpenAIEmulator(_Emulator):
                     system=" ".join(_text(m.get("content")) for m in msgs if isinstance(m, dict) and m.get("role") == "system"),
                     stream=bool(body.get("stream")))
 
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
-        denied = self.check_auth(request)
-        if denied:
-            return denied
-        body = await self._json(request)
-        if body is None:
-            return self.invalid("We could not parse the JSON body of your request.")
-        refused = self.check(body)
-        if refused is not None:
-            return refused
-        turn = self.brain(self.view(body))
-        if not body.get("stream"):
-            reply = self.message(turn, body)
-            self.issued(turn, body)
-            return web.json_response(reply)
-        chunks = self.chunks(turn, body)
-        self.issued(turn, body)
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await resp.prepare(request)
-        for c in chunks:
-            await resp.write(b"data: " + json.dumps(c).encode() + b"\n\n")
-        await resp.write(b"data: [DONE]\n\n")
-        await resp.write_eof()
-        return resp
+    def frames(self, turn: Turn, body: dict) -> list[bytes]:
+        return [b"data: " + json.dumps(c).encode() + b"\n\n" for c in self.chunks(turn, body)] + [b"data: [DONE]\n\n"]
 
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": m, "object": "model", "owned_by": "emulator"}
@@ -296,13 +235,15 @@ class AnthropicEmulator(_Emulator):
     prefix = ""  # the template's base_url path; requests go to {prefix}/v1/messages
 
     def routes(self, app: web.Application) -> None:
-        app.router.add_post(self.prefix + "/v1/messages", self._messages)
+        app.router.add_post(self.prefix + "/v1/messages", self._handle)
 
     def check_auth(self, request: web.Request) -> web.Response | None:
         given = request.headers.get("x-api-key") or request.headers.get("Authorization", "").removeprefix("Bearer ")
         if given != self.key:
             return json_error(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})
         return None
+
+    unparsable = "There was an issue with your request body: invalid JSON"
 
     def invalid(self, message: str, status: int = 400) -> web.Response:
         return json_error(status, {"type": "error", "error": {"type": "invalid_request_error", "message": message}})
@@ -385,26 +326,5 @@ class AnthropicEmulator(_Emulator):
         tools = [t.get("name", "") for t in body.get("tools") or () if isinstance(t, dict)]
         return View(tools=tools, user=user, results=results, system=_text(body.get("system")), stream=bool(body.get("stream")))
 
-    async def _messages(self, request: web.Request) -> web.StreamResponse:
-        denied = self.check_auth(request)
-        if denied:
-            return denied
-        body = await self._json(request)
-        if body is None:
-            return self.invalid("There was an issue with your request body: invalid JSON")
-        refused = self.check(body)
-        if refused is not None:
-            return refused
-        turn = self.brain(self.view(body))
-        if not body.get("stream"):
-            reply = self.message(turn, body)
-            self.issued(turn, body)
-            return web.json_response(reply)
-        events = self.events(turn, body)
-        self.issued(turn, body)
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await resp.prepare(request)
-        for name, data in events:
-            await resp.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
-        await resp.write_eof()
-        return resp
+    def frames(self, turn: Turn, body: dict) -> list[bytes]:
+        return [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in self.events(turn, body)]

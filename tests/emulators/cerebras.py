@@ -11,7 +11,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from .base import OpenAIEmulator, Turn, count, json_error
+from .base import OpenAIEmulator, count, json_error
+from .brain import Turn
 
 # The window each limit refills over, in seconds.
 WINDOWS = {"rps": 1, "rpm": 60, "rph": 3600, "rpd": 86400, "tpm": 60, "tph": 3600, "tpd": 86400}

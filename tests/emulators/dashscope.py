@@ -13,7 +13,8 @@ import uuid
 from aiohttp import web
 
 from .anthropic import StrictMessages
-from .base import OpenAIEmulator, Turn, json_error
+from .base import OpenAIEmulator, json_error
+from .brain import Turn
 
 # qwen3.8-max only thinks (docs.venice.ai/pt-BR/models/qwen-3-8-max, third party: "opera apenas no
 # modo de pensamento"); qwen3.7-plus is hybrid (deep-thinking page lists Qwen3.7 under hybrid

@@ -23,7 +23,8 @@ https://www.developersdigest.tech/reference/api-compatibility/fireworks).
 
 import time
 
-from tests.emulators.base import OpenAIEmulator, Turn, json_error
+from tests.emulators.base import OpenAIEmulator, json_error
+from tests.emulators.brain import Turn
 
 # What the chat-completions schema accepts; anything else is refused [extra].
 FIELDS = frozenset(

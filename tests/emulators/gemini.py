@@ -8,7 +8,8 @@ import uuid
 
 from aiohttp import web
 
-from .base import Call, OpenAIEmulator, Turn, json_error
+from .base import OpenAIEmulator, json_error
+from .brain import Call, Turn
 
 # Stand-ins Google documents for calls it never signed (history from another model); either
 # skips validation. Source: ai.google.dev/gemini-api/docs/thought-signatures#faqs, as quoted

@@ -10,7 +10,8 @@ Sources (each rule below names its own):
 import math
 import time
 
-from .base import OpenAIEmulator, Turn, json_error, new_id
+from .base import OpenAIEmulator, json_error, new_id
+from .brain import Turn
 from .cerebras import Quota, prompt_tokens, raw_think, requested_output
 
 ORG = "org_emulator"

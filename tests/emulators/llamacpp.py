@@ -18,7 +18,8 @@
     (type server_error) on both /v1/chat/completions and /v1/messages.
 """
 
-from tests.emulators.base import OpenAIEmulator, Turn, count, json_error
+from tests.emulators.base import OpenAIEmulator, count, json_error
+from tests.emulators.brain import Turn
 
 JINJA_MESSAGE = ("\n------------\nWhile executing CallExpression at line 85, column 32 in source:\n"
                  "...first %}\u21b5            {{- raise_exception('System message must be at the beginnin...\n"

@@ -20,7 +20,8 @@ Where usage goes in the stream is not documented: the OpenAI shape (a last chunk
 `choices: []`) is assumed (unverified).
 """
 
-from tests.emulators.base import AnthropicEmulator, OpenAIEmulator, Turn, json_error
+from tests.emulators.base import AnthropicEmulator, OpenAIEmulator, json_error
+from tests.emulators.brain import Turn
 
 MODELS = {
     # The template's model (text only, no thinking).

@@ -10,7 +10,7 @@ Anthropic's and every wording below is unverified.
 from aiohttp import web
 
 from .anthropic import StrictMessages
-from .base import Turn
+from .brain import Turn
 
 # "The Anthropic API compatibility interface currently only supports" these (text-anthropic-api).
 # M3 takes images (third-party references of the same endpoint, e.g.

@@ -15,7 +15,8 @@ import string
 import time
 import uuid
 
-from .base import OpenAIEmulator, Turn, json_error
+from .base import OpenAIEmulator, json_error
+from .brain import Turn
 from .cerebras import Quota, prompt_tokens
 
 # The request fields SDK's schema declares, plus reasoning_effort (RSN). Anything else is a 422.
@@ -80,13 +81,13 @@ class Mistral(OpenAIEmulator):
         self.quota = Quota(clock)
         self.in_flight = 0
 
-    async def _chat(self, request):
+    async def _handle(self, request):
         # The concurrency cap counts a request from its arrival to its answer's last byte.
         if self.in_flight >= self.concurrent:
             return self.rate_limited(1.0)
         self.in_flight += 1
         try:
-            return await super()._chat(request)
+            return await super()._handle(request)
         finally:
             self.in_flight -= 1
 

@@ -5,7 +5,8 @@ import time
 
 from aiohttp import web
 
-from .base import OpenAIEmulator, Turn, json_error
+from .base import OpenAIEmulator, json_error
+from .brain import Turn
 
 # Free accounts: 40 requests a minute across all models. Source: NVIDIA's statement as reported
 # by fungather.com ("Understanding NVIDIA NIM API Catalog: Traffic Limits"); NVIDIA's own page

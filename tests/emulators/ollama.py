@@ -37,7 +37,8 @@ import json
 
 from aiohttp import web
 
-from tests.emulators.base import AnthropicEmulator, OpenAIEmulator, Turn, json_error, new_id
+from tests.emulators.base import AnthropicEmulator, OpenAIEmulator, json_error, new_id
+from tests.emulators.brain import Turn
 from tests.emulators.llamacpp import jinja_error, late_system, prompt_tokens
 
 EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "ultra", "max", "none")

@@ -7,7 +7,8 @@ import uuid
 
 from aiohttp import web
 
-from .base import OpenAIEmulator, Turn, json_error
+from .base import OpenAIEmulator, json_error
+from .brain import Turn
 
 # Free variants share one account-wide budget: 20 requests a minute, 50 a day (1,000 once $10
 # of credits were ever bought). Source: openrouter.ai/docs/guides/routing/model-variants/free.
@@ -162,10 +163,12 @@ class OpenRouterEmulator(OpenAIEmulator):
             for c in turn.calls:
                 self.details[c.id] = details
 
-    def sse(self, chunks: list[dict]) -> list[bytes]:
+    unparsable = "Invalid JSON body"
+
+    def frames(self, turn: Turn, body: dict) -> list[bytes]:
         """The stream's bytes: a keep-alive comment first, then the chunks and [DONE]."""
         out = [b": OPENROUTER PROCESSING\n\n"]
-        for i, c in enumerate(chunks):
+        for i, c in enumerate(self.chunks(turn, body)):
             out.append(b"data: " + json.dumps(c).encode() + b"\n\n")
             if self.error_midstream and i == 0:
                 # Errors after the stream began arrive as a data event with an error field and
@@ -175,31 +178,6 @@ class OpenRouterEmulator(OpenAIEmulator):
                               choices=[{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}])
                 return out + [b"data: " + json.dumps(failed).encode() + b"\n\n"]
         return out + [b"data: [DONE]\n\n"]
-
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
-        """The base flow, with OpenRouter's SSE framing for streams."""
-        denied = self.check_auth(request)
-        if denied:
-            return denied
-        body = await self._json(request)
-        if body is None:
-            return self.invalid("Invalid JSON body")
-        refused = self.check(body)
-        if refused is not None:
-            return refused
-        turn = self.brain(self.view(body))
-        if not body.get("stream"):
-            reply = self.message(turn, body)
-            self.issued(turn, body)
-            return web.json_response(reply)
-        lines = self.sse(self.chunks(turn, body))
-        self.issued(turn, body)
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await resp.prepare(request)
-        for line in lines:
-            await resp.write(line)
-        await resp.write_eof()
-        return resp
 
 
 TEMPLATES = {"openrouter": OpenRouterEmulator}

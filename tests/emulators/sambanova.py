@@ -11,7 +11,8 @@ import math
 import time
 import uuid
 
-from .base import OpenAIEmulator, Turn, json_error
+from .base import OpenAIEmulator, json_error
+from .brain import Turn
 from .cerebras import Quota, prompt_tokens, requested_output
 
 # Free tier (no payment method linked), per model: 20 requests/minute, 20 requests/day, 200,000

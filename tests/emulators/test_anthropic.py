@@ -5,7 +5,7 @@ envelope, and streams thinking with its signature."""
 import json
 
 from tests.emulators.anthropic import Anthropic
-from tests.emulators.base import Call, Turn
+from tests.emulators.brain import Call, Turn
 
 URL = "/v1/messages"
 KEY = {"x-api-key": "test-key", "anthropic-version": "2023-06-01"}

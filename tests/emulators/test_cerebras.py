@@ -1,46 +1,24 @@
 """The Cerebras emulator refuses what Cerebras refuses, with its flat error body, counts tokens as
 Cerebras does, and streams its shape."""
 
-import json
 
 import pytest
 
 from tests.emulators.cerebras import Cerebras, Quota
-
-KEY = {"Authorization": "Bearer test-key"}
-WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {
-    "type": "object", "properties": {"city": {"type": "string"}}}}}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.emulators.wire import KEY, WEATHER, Clock, events, started
 
 
 def body(model="gpt-oss-120b", text="Reply with the single word: pong", **extra) -> dict:
     return {"model": model, "messages": [{"role": "user", "content": text}], "max_completion_tokens": 64, **extra}
 
 
-async def events(resp) -> list[dict]:
-    lines = [line[6:] for line in (await resp.text()).splitlines() if line.startswith("data: ")]
-    assert lines[-1] == "[DONE]"
-    return [json.loads(line) for line in lines[:-1]]
-
-
 @pytest.fixture
 async def emu(aiohttp_client):
-    clock = Clock()
-    emulator = Cerebras(clock=clock)
-    emulator.clock = clock
-    emulator.client = await aiohttp_client(emulator.app())
-    return emulator
+    return await started(aiohttp_client, Cerebras, "/v1/chat/completions")
 
 
 async def post(emu, payload, headers=KEY):
-    return await emu.client.post("/v1/chat/completions", json=payload, headers=headers)
+    return await emu.post(payload, headers)
 
 
 async def test_wrong_key_is_a_flat_401(emu):

@@ -3,7 +3,7 @@ under reasoning_content."""
 
 import json
 
-from tests.emulators.base import Turn
+from tests.emulators.brain import Turn
 from tests.emulators.chutes import ChutesEmulator
 
 URL = "/v1/chat/completions"

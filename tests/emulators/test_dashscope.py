@@ -5,7 +5,7 @@ when asked."""
 
 import json
 
-from tests.emulators.base import Turn
+from tests.emulators.brain import Turn
 from tests.emulators.dashscope import DashScopeAnthropic, DashScopeOpenAI
 
 URL = "/compatible-mode/v1/chat/completions"

@@ -2,7 +2,7 @@
 takes either auth header, maps claude* names, refuses images on V4 Pro, unknown block types and
 system roles, thinks by default, and wants thinking back unless it can restore it by tool id."""
 
-from tests.emulators.base import Call, Turn
+from tests.emulators.brain import Call, Turn
 from tests.emulators.deepseek import DeepSeekAnthropic
 
 URL = "/anthropic/v1/messages"

@@ -3,7 +3,7 @@ errors, and streams its shape (whole calls, no index, "stop", signature on the f
 
 import json
 
-from tests.emulators.base import Call, Turn
+from tests.emulators.brain import Call, Turn
 from tests.emulators.gemini import GeminiEmulator
 
 URL = "/v1beta/openai/chat/completions"

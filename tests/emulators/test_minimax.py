@@ -2,7 +2,7 @@
 no documents and no images on the M2 line, thinking by default with base_resp in the reply, and
 a tool-calling turn's thinking required back unchanged."""
 
-from tests.emulators.base import Call, Turn
+from tests.emulators.brain import Call, Turn
 from tests.emulators.minimax import MiniMaxAnthropic
 
 URL = "/anthropic/v1/messages"

@@ -1,24 +1,12 @@
 """The Mistral emulator refuses unknown fields with its 422, bad role order and tool-call ids with
 its 400s, allows one request in flight, and streams thinking as content chunks."""
 
-import json
 import re
 
 import pytest
 
 from tests.emulators.mistral import Mistral
-
-KEY = {"Authorization": "Bearer test-key"}
-WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {
-    "type": "object", "properties": {"city": {"type": "string"}}}}}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.emulators.wire import KEY, WEATHER, events, started
 
 
 def body(model="mistral-medium-3-5", messages=None, **extra) -> dict:
@@ -26,23 +14,13 @@ def body(model="mistral-medium-3-5", messages=None, **extra) -> dict:
     return {"model": model, "messages": messages, "max_tokens": 64, **extra}
 
 
-async def events(resp) -> list[dict]:
-    lines = [line[6:] for line in (await resp.text()).splitlines() if line.startswith("data: ")]
-    assert lines[-1] == "[DONE]"
-    return [json.loads(line) for line in lines[:-1]]
-
-
 @pytest.fixture
 async def emu(aiohttp_client):
-    clock = Clock()
-    emulator = Mistral(clock=clock)
-    emulator.clock = clock
-    emulator.client = await aiohttp_client(emulator.app())
-    return emulator
+    return await started(aiohttp_client, Mistral, "/v1/chat/completions")
 
 
 async def post(emu, payload, headers=KEY):
-    return await emu.client.post("/v1/chat/completions", json=payload, headers=headers)
+    return await emu.post(payload, headers)
 
 
 def turn(call_id="abcDEF123", user_after=False) -> list[dict]:

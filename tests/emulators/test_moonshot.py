@@ -4,7 +4,7 @@ reasoning_content. The Messages endpoint sits at /anthropic and takes a Bearer k
 
 import json
 
-from tests.emulators.base import Call, Turn
+from tests.emulators.brain import Call, Turn
 from tests.emulators.moonshot import MoonshotAnthropic, MoonshotOpenAI
 
 URL = "/v1/chat/completions"

@@ -3,7 +3,7 @@ switches, the repeated function name, and Kimi's demand for reasoning_content ba
 
 import json
 
-from tests.emulators.base import Call, Turn
+from tests.emulators.brain import Call, Turn
 from tests.emulators.nvidia import RPM, NIMEmulator
 
 URL = "/v1/chat/completions"

@@ -4,7 +4,7 @@ reasoning_details it demands back for Gemini."""
 
 import json
 
-from tests.emulators.base import Call, Turn
+from tests.emulators.brain import Call, Turn
 from tests.emulators.openrouter import FREE_RPM, OpenRouterEmulator
 
 URL = "/api/v1/chat/completions"

@@ -6,18 +6,7 @@ import json
 import pytest
 
 from tests.emulators.sambanova import SambaNova
-
-KEY = {"Authorization": "Bearer test-key"}
-WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {
-    "type": "object", "properties": {"city": {"type": "string"}}}}}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.emulators.wire import KEY, WEATHER, started
 
 
 def body(model="gpt-oss-120b", text="Reply with the single word: pong", **extra) -> dict:
@@ -26,11 +15,7 @@ def body(model="gpt-oss-120b", text="Reply with the single word: pong", **extra)
 
 @pytest.fixture
 async def emu(aiohttp_client):
-    clock = Clock()
-    emulator = SambaNova(clock=clock)
-    emulator.clock = clock
-    emulator.client = await aiohttp_client(emulator.app())
-    return emulator
+    return await started(aiohttp_client, SambaNova, "/v1/chat/completions")
 
 
 async def post(emu, payload, headers=KEY):

@@ -4,7 +4,7 @@ thinking off, whole tool calls in one delta after reasoning_content; the Message
 
 import json
 
-from tests.emulators.base import Call, Turn
+from tests.emulators.brain import Call, Turn
 from tests.emulators.zai import ZaiAnthropic, ZaiOpenAI
 
 URL = "/api/paas/v4/chat/completions"

@@ -19,7 +19,8 @@ chunk, as OpenAI-compatible servers usually send it).
 
 import time
 
-from tests.emulators.base import OpenAIEmulator, Turn, json_error
+from tests.emulators.base import OpenAIEmulator, json_error
+from tests.emulators.brain import Turn
 
 # The hybrid thinking models with tool calling [reasoning] [tools].
 MODELS = {"moonshotai/Kimi-K2.6": {}, "zai-org/GLM-5.1": {}, "deepseek-ai/DeepSeek-V4-Pro": {}}

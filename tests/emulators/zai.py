@@ -10,7 +10,8 @@ where Z.ai's own pages were not in the corpus.
 from aiohttp import web
 
 from .anthropic import StrictMessages
-from .base import OpenAIEmulator, Turn, json_error
+from .base import OpenAIEmulator, json_error
+from .brain import Turn
 
 # GLM-5.3 (pay-per-use API since 2026-08-19) and GLM-5.3-Flash: 1M window, 131,072 out
 # (openrouter.ai/~z-ai/glm-latest and ~z-ai/glm-flash-latest, which point at them); GLM-5.2 kept

@@ -1,0 +1,74 @@
+"""What the scripted model behind every emulator says: the same for both wire formats. A brain
+gets a View of the request and answers with a Turn (reasoning, text, tool calls)."""
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Call:
+    name: str
+    args: dict
+    id: str = ""
+
+
+@dataclass
+class Turn:
+    reasoning: str = ""
+    text: str = ""
+    calls: list[Call] = field(default_factory=list)
+
+
+@dataclass
+class View:
+    """A request as a brain sees it, the same for both wire formats."""
+
+    tools: list[str]
+    user: str  # the text of the last user message, tool results left out
+    results: list[str]  # every tool result's text so far, in order
+    system: str
+    stream: bool
+
+
+def probe_answer(view: View) -> Turn | None:
+    """The answers `freeclaude profile test` checks for."""
+    if "single word: pong" in view.user:
+        return Turn(text="pong")
+    if "Count from 1 to 10" in view.user:
+        return Turn(text="1 2 3 4 5 6 7 8 9 10")
+    if "get_weather" in view.tools and not view.results:
+        cities = ["Paris", "Tokyo"] if "Tokyo" in view.user else ["Paris"]
+        return Turn(reasoning="The user wants the weather; the tool gives it.",
+                    calls=[Call("get_weather", {"city": c, "unit": "celsius"}) for c in cities])
+    return None
+
+
+_FILES = re.compile(r"\b([\w-]+\.txt)\b")
+
+
+class Writer:
+    """Claude Code's tool loop: asked to write some .txt files (named in the prompt), it writes
+    them one Write call per turn, thinking before each, then says so. Everything else Claude Code
+    asks on the side (titles, summaries) gets a short answer."""
+
+    def __init__(self, project) -> None:
+        self.project = project
+
+    def __call__(self, view: View) -> Turn:
+        probe = probe_answer(view)
+        if probe:
+            return probe
+        files = list(dict.fromkeys(_FILES.findall(view.user)))
+        if "Write" in view.tools and files:
+            written = sum(1 for r in view.results if "success" in r.lower() or "created" in r.lower())
+            if written < len(files):
+                name = files[written]
+                return Turn(reasoning=f"Step {written + 1}: write {name} with the Write tool.",
+                            text=f"Writing {name}.",
+                            calls=[Call("Write", {"file_path": str(self.project / name), "content": f"{name} ok\n"})])
+            return Turn(reasoning="Every file is written.", text=f"Wrote {', '.join(files)}.")
+        return Turn(text="OK")
+
+
+def default_brain(view: View) -> Turn:
+    return probe_answer(view) or Turn(text="OK")
