@@ -141,12 +141,13 @@ def profile_templates() -> None:
 def profile_test(
     name: str,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="Print a shareable compatibility row per model.")] = False,
     rounds: Annotated[int, typer.Option(min=1, help="Times each probe runs (more: steadier percentiles).")] = 2,
 ) -> None:
     """Probe each tier: plain answer, tool call, parallel calls, streaming; report accuracy and speed."""
     from freeclaude.commands import profile
 
-    profile.test(name, as_json, rounds)
+    profile.test(name, as_json, as_markdown, rounds)
 
 
 # ---------------------------------------------------------------- stats

@@ -163,6 +163,27 @@ def _ms(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 1000)
 
 
+MARKDOWN_HEADER = ("| model | tiers | answers | tool calls | latency p50 / p95 | TTFT | tokens/s | checked |\n"
+                   "|---|---|---|---|---|---|---|---|")
+
+
+def markdown(results: list[dict], source: str) -> str:
+    """One shareable row per model probed; `source` says what was tested (a profile, a template)."""
+    from freeclaude import __version__
+
+    day = time.strftime("%Y-%m-%d")
+    rows = [MARKDOWN_HEADER]
+    for r in results:
+        tools = "–" if r["tool_accuracy"] is None else f"{r['tool_accuracy']:.0%}"
+        latency = "–" if r["latency_p50_ms"] is None else f"{r['latency_p50_ms']:,} / {r['latency_p95_ms']:,} ms"
+        ttft = "–" if r["ttft_ms"] is None else f"{r['ttft_ms']:,} ms"
+        rate = "–" if r["tokens_per_s"] is None else f"{r['tokens_per_s']:,.0f}"
+        errors = f" ({len(r['errors'])} failed: {r['errors'][0]})" if r["errors"] else ""
+        rows.append(f"| `{r['provider']}:{r['model']}` | {r['tier']} | {r['success']:.0%}{errors} | {tools} | "
+                    f"{latency} | {ttft} | {rate} | {day}, {source}, freeclaude {__version__} |")
+    return "\n".join(rows)
+
+
 def table(results: list[dict]) -> Table:
     t = Table(header_style="bold")
     for header in ("tier", "model", "success", "tool accuracy", "p50 ms", "p95 ms", "TTFT ms", "tok/s", "$/Mtok in/out", "errors"):

@@ -65,3 +65,19 @@ async def test_profile_test_command_json(fake, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
     assert row["tier"] == "opus, sonnet, haiku, fable" and row["success"] == 1.0
+
+
+async def test_profile_test_command_markdown(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path))
+    fake.default = model
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "p.toml").write_text(tomli_w.dumps(profile(fake.url).data))
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["profile", "test", "p", "--markdown", "--rounds", "1"],
+                                     env={"FAKE_KEY": "k", "COLUMNS": "40"})
+    assert result.exit_code == 0, result.output
+    header, rule, row = result.stdout.strip().splitlines()
+    assert header.startswith("| model |") and set(rule) <= set("|-")
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == "`fake:up-model`" and cells[1] == "opus, sonnet, haiku, fable"
+    assert cells[2] == "100%" and cells[3] == "50%" and cells[4].endswith(" ms")  # the Tokyo call is wrong
+    assert "profile p, freeclaude" in cells[7]

@@ -3,17 +3,14 @@ provider it names (tests/emulators): `profile test` passes on every tier, and th
 runs a multi-turn tool loop through `freeclaude run`, each turn's provider state carried back."""
 
 import asyncio
-import copy
 import io
-from urllib.parse import urlsplit
 
 import pytest
-from aiohttp.test_utils import TestServer
 from rich.console import Console
 
 from freeclaude import probe, profiles
 from tests.conftest import run_claude
-from tests.emulators import registry
+from tests.emulators import emulate, pointed, registry
 from tests.emulators.brain import Writer
 
 TEMPLATES = profiles.templates()
@@ -30,30 +27,11 @@ def test_every_template_has_an_emulator():
     assert sorted(set(EMULATORS) - set(TEMPLATES)) == []
 
 
-def pointed(name: str, url: str, key: str) -> tuple[dict, dict]:
-    """The template with every base_url's scheme and host replaced by the emulator's, and the
-    environment that holds its keys."""
-    data = copy.deepcopy(TEMPLATES[name])
-    env = {}
-    for provider in data["providers"].values():
-        provider["base_url"] = url + urlsplit(provider["base_url"]).path
-        if provider.get("api_key_env"):
-            env[provider["api_key_env"]] = key
-    return data, env
-
-
-async def emulate(name: str, brain=None):
-    emulator = EMULATORS[name](brain) if brain else EMULATORS[name]()
-    server = TestServer(emulator.app(), host="127.0.0.1")
-    await server.start_server()
-    return emulator, server, str(server.make_url("")).rstrip("/")
-
-
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 async def test_profile_test_passes_against_the_emulator(name, tmp_path, monkeypatch):
     emulator, server, url = await emulate(name)
     try:
-        data, env = pointed(name, url, emulator.key)
+        data, env = pointed(TEMPLATES[name], url, emulator.key)
         for var, value in env.items():
             monkeypatch.setenv(var, value)
         monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path))
@@ -77,7 +55,7 @@ async def test_claude_code_runs_a_tool_loop_against_every_emulator(tmp_path, cla
             project.mkdir(parents=True)
             emulator, server, url = await emulate(name, Writer(project))
             try:
-                data, env = pointed(name, url, emulator.key)
+                data, env = pointed(TEMPLATES[name], url, emulator.key)
                 if name in PAID_PLAN:
                     code, out, err, _, _ = await run_claude(home / "free", claude_bin, data, "-p", "Say hi.", env=env)
                     if code == 0 or "prompt is too long" not in out.lower() or emulator.received:

@@ -81,11 +81,15 @@ def templates() -> None:
     out.print(table)
 
 
-def test(name: str, as_json: bool, rounds: int) -> None:
+def test(name: str, as_json: bool, as_markdown: bool, rounds: int) -> None:
     from freeclaude import probe
 
+    if as_json and as_markdown:
+        raise FreeclaudeError("--json or --markdown: one of them")
     results = asyncio.run(probe.run(Store().load(name), err, rounds=rounds))
     if as_json:
         out.print_json(json.dumps(results))
+    elif as_markdown:
+        print(probe.markdown(results, f"profile {name}"))  # plain: rich would wrap and style it
     else:
         out.print(probe.table(results))
