@@ -97,7 +97,7 @@ _TOTALS = """
 """
 _GROUPS = {
     "by_tier": "tier",
-    "by_model": "provider || ':' || upstream_model",
+    "by_model": "CASE WHEN position < 0 THEN 'refused by freeclaude' ELSE provider || ':' || upstream_model END",
     "by_day": "date(ts, 'unixepoch', 'localtime')",
     "by_profile": "profile",
 }
@@ -122,13 +122,8 @@ class Ledger:
         self.db.execute(_INSERT, dataclasses.astuple(a))
 
     def totals(self, *, since: float | None = None, profile: str | None = None, session: str | None = None) -> dict:
-        """Sums by tier, model, day and profile, plus the overall total."""
-        where, args = [], []
-        for column, value in (("ts >=", since), ("profile =", profile), ("session =", session)):
-            if value is not None:
-                where.append(f"{column} ?")
-                args.append(value)
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        """Sums by tier, model, day and profile, plus the overall total and the commonest errors."""
+        clause, args = _where(since=since, profile=profile, session=session)
         out: dict = {}
         total = self.db.execute(f"SELECT {_TOTALS} FROM attempts {clause}", args).fetchone()
         out["total"] = _clean(dict(total))
@@ -137,6 +132,10 @@ class Ledger:
                 f"SELECT {expr} AS k, {_TOTALS} FROM attempts {clause} GROUP BY k ORDER BY k", args
             ).fetchall()
             out[name] = {r["k"]: _clean({k: r[k] for k in r.keys() if k != "k"}) for r in rows}
+        errors = self.db.execute(
+            f"SELECT error, count(*) AS n FROM attempts {clause} {'AND' if clause else 'WHERE'} outcome != 'ok' "
+            "AND error IS NOT NULL GROUP BY error ORDER BY n DESC, max(ts) DESC LIMIT 5", args).fetchall()
+        out["errors"] = [{"error": r["error"], "count": r["n"]} for r in errors]
         return out
 
     def close(self) -> None:
@@ -147,6 +146,16 @@ class Ledger:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _where(**filters) -> tuple[str, list]:
+    columns = {"since": "ts >=", "profile": "profile =", "session": "session ="}
+    where, args = [], []
+    for name, value in filters.items():
+        if value is not None:
+            where.append(f"{columns[name]} ?")
+            args.append(value)
+    return ("WHERE " + " AND ".join(where)) if where else "", args
 
 
 def _clean(row: dict) -> dict:

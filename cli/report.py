@@ -43,6 +43,12 @@ def _estimated_note(console: Console, totals: dict) -> None:
         console.print(f"[dim]{n} attempt(s) got no usage from the upstream: their tokens are estimated.[/dim]")
 
 
+def _errors_note(console: Console, totals: dict) -> None:
+    """What went wrong, most often first: Claude Code shows only its own rendering of it."""
+    for e in totals.get("errors", ())[:3]:
+        console.print(f"{e['count']}× {e['error']}", style="dim", highlight=False, markup=False, soft_wrap=True)
+
+
 def print_summary(console: Console, totals: dict, profile: str) -> None:
     """The bill at the end of `run`: per tier, on stderr."""
     if not totals["by_tier"]:
@@ -50,6 +56,7 @@ def print_summary(console: Console, totals: dict, profile: str) -> None:
         return
     console.print(usage_table(totals["by_tier"], f"freeclaude: this session on profile {profile}", "tier", totals["total"]))
     _estimated_note(console, totals)
+    _errors_note(console, totals)
 
 
 def print_stats(console: Console, totals: dict, heading: str) -> None:
@@ -59,3 +66,4 @@ def print_stats(console: Console, totals: dict, heading: str) -> None:
     console.print(usage_table(totals["by_day"], "by day", "day"))
     console.print(usage_table(totals["by_profile"], "by profile", "profile"))
     _estimated_note(console, totals)
+    _errors_note(console, totals)

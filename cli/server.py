@@ -23,7 +23,7 @@ from freeclaude.ledger import Attempt, Ledger
 from freeclaude.limits import Exhausted, Pacer
 from freeclaude.profiles import TIERS
 from freeclaude.fallback import Fallback
-from freeclaude.router import Plan, Router
+from freeclaude.router import Plan, Router, tier_of
 from freeclaude.translate import sse
 from freeclaude.translate.errors import ApiError
 from freeclaude.translate.validate import InvalidRequest, validate
@@ -33,6 +33,7 @@ from freeclaude.upstream import Endpoint, Outcome, Upstream, open_upstream
 
 log = logging.getLogger("freeclaude")
 INTERNAL = "freeclaude hit an internal error; the details are in its log"
+REFUSED = "freeclaude"  # the ledger's provider for a request refused before any model was asked
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 
 
@@ -166,10 +167,20 @@ class Server:
     async def messages(self, request: web.Request) -> web.StreamResponse:
         body = await _body(request)
         validate(body)
-        plan = self.router.plan(body["model"], estimate(body), body["max_tokens"])
         request_id = "req_" + uuid.uuid4().hex[:24]
-        return await self.fallback.run(
-            plan, lambda plan, cand, number: self._attempt(request, body, plan, cand, request_id, number))
+        tried = []
+
+        def attempt(plan, cand, number):
+            tried.append(number)
+            return self._attempt(request, body, plan, cand, request_id, number)
+
+        try:
+            plan = self.router.plan(body["model"], estimate(body), body["max_tokens"])
+            return await self.fallback.run(plan, attempt)
+        except ApiError as e:
+            if not tried:  # refused before any model was asked: the bill and stats say why
+                self._refused(request, body, request_id, e)
+            raise
 
     # -------------------------------------------------------------- attempts
 
@@ -212,6 +223,16 @@ class Server:
             raise ApiError(500, INTERNAL, internal=True) from None
         finally:
             self._record(row, up.outcome, model)
+
+    def _refused(self, request, body: dict, request_id: str, e: ApiError) -> None:
+        row = Attempt(
+            session=self.config.session, request_id=request_id, profile=self.profile.name,
+            tier=tier_of(body["model"]), requested_model=body["model"], provider=REFUSED, upstream_model="",
+            stream=bool(body.get("stream")), position=-1, attempt=0, client_session=client_session(request.headers, body),
+            latency_ms=0.0,
+        )
+        _failed(row, e)
+        self._writer.submit(self._write, row, "refused before any model was asked")
 
     async def _stream(self, request, up: Upstream, row: Attempt, request_id: str) -> web.StreamResponse:
         chunks = up.stream()

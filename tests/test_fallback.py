@@ -7,10 +7,9 @@ import time
 import aiohttp
 import pytest
 
-from freeclaude.limits import Exhausted, Limiter
-from freeclaude.providers import Limits
+from freeclaude.fallback import MIN_COOLDOWN, Fallback
 from freeclaude.profiles import parse
-from freeclaude.router import Router, max_tokens_for, tier_of
+from freeclaude.router import Router
 from freeclaude.translate.errors import ApiError
 from tests.conftest import TOKEN, rows
 from tests.fakes import Json, Stream, chunk, completion, text_chunks
@@ -178,90 +177,7 @@ async def test_upstream_overflow_with_nowhere_to_go_is_prompt_too_long(fake, gat
     assert status == 400 and json.loads(raw)["error"]["message"].startswith("prompt is too long")
 
 
-def test_max_tokens_clamped_to_room_left_in_the_window():
-    p = chain_profile("http://x/v1", {"m": {"context_window": 32768, "max_output_tokens": 8192}}, ["m"])
-    m = p.chain("opus")[0]
-    assert max_tokens_for(m, m.context_window, 128000, 1000) == 8192
-    assert max_tokens_for(m, m.context_window, 128000, 28000) == 32768 - 28000 - 1400  # a 5% margin on the estimate
-    assert max_tokens_for(m, m.context_window, 500, 1000) == 500
-
-
-@pytest.mark.parametrize("name,tier", [("claude-opus-5-5", "opus"), ("claude-3-5-haiku-20241022", "haiku"),
-                                       ("CLAUDE-SONNET", "sonnet"), ("gpt-4o", "default")])
-def test_tier_of(name, tier):
-    assert tier_of(name) == tier
-
-
-def test_router_cooldowns_use_the_clock():
-    now = [100.0]
-    p = chain_profile("http://x/v1", TWO, ["a", "b"])
-    router = Router(p, clock=lambda: now[0])
-    a = p.chain("opus")[0]
-    router.cool(a, 30)
-    assert router.cooling(a) == 30
-    now[0] += 31
-    assert router.cooling(a) == 0
-
-
 # ---------------------------------------------------------------- client-side limits
-
-
-async def test_rpm_limit_makes_requests_wait_their_turn():
-    now, slept = [0.0], []
-
-    async def sleep(seconds):  # a fake minute passes at once
-        slept.append(seconds)
-        now[0] += seconds
-
-    limiter = Limiter(Limits(rpm=2), clock=lambda: now[0], sleep=sleep)
-    for _ in range(2):
-        async with limiter:
-            now[0] += 1
-    async with limiter:  # the third in the same minute waits until the first is a minute old
-        pass
-    assert slept == [58.0] and now[0] == 60.0
-
-
-async def test_token_budget_paces_by_prompt_plus_max_tokens():
-    now, slept = [0.0], []
-
-    async def sleep(seconds):
-        slept.append(seconds)
-        now[0] += seconds
-
-    limiter = Limiter(Limits(tpm=30000), clock=lambda: now[0], sleep=sleep)
-    await limiter.acquire(20000)
-    now[0] += 10
-    await limiter.acquire(10000)  # exactly the budget: no wait
-    now[0] += 5
-    await limiter.acquire(5000)  # waits until the first 20,000 are a minute old
-    assert slept == [45.0]
-
-
-async def test_a_budget_that_frees_too_late_is_refused_with_the_limit_named():
-    now = [0.0]
-    limiter = Limiter(Limits(rpd=2), clock=lambda: now[0], max_wait=90)
-    await limiter.acquire()
-    await limiter.acquire()
-    with pytest.raises(Exhausted) as e:
-        await limiter.acquire()
-    assert "2 requests per day" in str(e.value) and e.value.wait == 86400
-
-
-async def test_concurrency_limit():
-    limiter = Limiter(concurrency=2)
-    inside, peak = 0, 0
-
-    async def job():
-        nonlocal inside, peak
-        async with limiter:
-            inside += 1
-            peak = max(peak, inside)
-            await asyncio.sleep(0.02)
-            inside -= 1
-
-    await asyncio.gather(*(job() for _ in range(8)))
-    assert peak == 2
 
 
 async def test_provider_concurrency_applies_through_the_gateway(fake, gateway):
@@ -308,3 +224,103 @@ async def test_an_upstream_token_budget_413_teaches_the_limit_and_retries_clampe
     assert [r.body["max_tokens"] for r in fake.received][0] == 32000 and fake.last.body["max_tokens"] < 8000
     status, _, raw = await post(server, body(text="word " * 9000))
     assert status == 400 and "prompt is too long" in json.loads(raw)["error"]["message"]
+
+
+async def test_a_prompt_that_fits_no_model_is_refused_once_and_recorded(fake, gateway):
+    server = await gateway(chain_profile(fake.url, {"m": {"context_window": 4096}}, ["m"]))
+    status, _, raw = await post(server, body("word " * 8000))
+    assert status == 400 and "prompt is too long" in json.loads(raw)["error"]["message"]
+    assert fake.received == []
+    [row] = rows(server)
+    assert (row["provider"], row["position"], row["outcome"], row["status"]) == (
+        "freeclaude", -1, "invalid_request_error", 400)
+    totals = server.ledger.totals(session=server.config.session)
+    assert totals["by_model"]["refused by freeclaude"]["errors"] == 1
+    assert "prompt is too long" in totals["errors"][0]["error"] and totals["errors"][0]["count"] == 1
+
+
+# ---------------------------------------------------------------- the policy alone, on a fake clock
+
+
+class Time:
+    """A clock and a sleep that only move when the policy sleeps."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 1000.0, []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def policy(t: Time, chain=("a", "b"), max_wait=90.0):
+    p = chain_profile("http://x/v1", TWO, list(chain))
+    router = Router(p, clock=t.clock)
+    return Fallback(router, max_wait=max_wait, clock=t.clock, sleep=t.sleep), router.plan("claude-opus-5-5", 100, 1000)
+
+
+def script(*outcomes):
+    """An attempt function that fails or answers as told, and what it was asked."""
+    asked = []
+
+    async def attempt(plan, cand, number):
+        asked.append((cand.model.name, number))
+        outcome = outcomes[len(asked) - 1]
+        if isinstance(outcome, ApiError):
+            raise outcome
+        return outcome
+
+    return attempt, asked
+
+
+async def test_policy_next_candidate_then_answer():
+    t = Time()
+    fallback, plan = policy(t)
+    attempt, asked = script(ApiError(503, "down"), "answer")
+    assert await fallback.run(plan, attempt) == "answer"
+    assert asked == [("a", 0), ("b", 1)] and t.slept == []
+
+
+async def test_policy_waits_for_the_soonest_cooldown_when_every_model_is_rate_limited():
+    t = Time()
+    fallback, plan = policy(t)
+    attempt, asked = script(ApiError(429, "slow down", retry_after=30), ApiError(429, "slow down", retry_after=12),
+                            "answer")
+    assert await fallback.run(plan, attempt) == "answer"
+    assert t.slept == [12] and asked == [("a", 0), ("b", 1), ("b", 2)]
+
+
+async def test_policy_gives_up_at_once_on_dead_servers_and_past_its_deadline():
+    t = Time()
+    fallback, plan = policy(t)
+    attempt, _ = script(ApiError(502, "a is down"), ApiError(502, "b is down"))
+    with pytest.raises(ApiError, match="b is down"):
+        await fallback.run(plan, attempt)
+    assert t.slept == []  # a dead server is not waited for
+
+    t = Time()
+    fallback, plan = policy(t, chain=("a",), max_wait=10)
+    attempt, _ = script(ApiError(429, "slow down", retry_after=60))
+    with pytest.raises(ApiError) as e:
+        await fallback.run(plan, attempt)
+    assert t.slept == [] and e.value.retry_after == 60  # the client is told when to come back
+
+
+async def test_policy_never_retries_a_bad_request_and_cools_nothing():
+    t = Time()
+    fallback, plan = policy(t)
+    attempt, asked = script(ApiError(400, "bad field"))
+    with pytest.raises(ApiError, match="bad field"):
+        await fallback.run(plan, attempt)
+    assert asked == [("a", 0)] and fallback.router.cooling(plan.candidates[0].model) == 0
+
+
+async def test_policy_retry_after_zero_still_pauses():
+    t = Time()
+    fallback, plan = policy(t, chain=("a",))
+    attempt, _ = script(ApiError(429, "now", retry_after=0), "answer")
+    assert await fallback.run(plan, attempt) == "answer"
+    assert t.slept == [MIN_COOLDOWN]

@@ -40,7 +40,7 @@ class NIMEmulator(OpenAIEmulator):
 
     def __init__(self, *args, **kw) -> None:
         super().__init__(*args, **kw)
-        self.reasoned: set[str] = set()  # tool-call ids sent with reasoning_content
+        self.reasoned: dict[str, str] = {}  # tool-call id -> the reasoning_content sent with it
         self.calls: list[float] = []
 
     # -- errors: NVIDIA Cloud Functions answer with problem details (status, title, detail);
@@ -91,12 +91,15 @@ class NIMEmulator(OpenAIEmulator):
     def check_replay(self, body: dict) -> web.Response | None:
         """Kimi thinking with tools: an assistant tool-call message it reasoned over must bring
         its reasoning_content back. The message is Moonshot's own API's (iOfficeAI/AionUi#2746
-        capture, via OpenRouter); whether NIM's deployment refuses the same way is unverified."""
+        capture, via OpenRouter); whether NIM's deployment refuses the same way is unverified. It
+        is held to the reasoning it wrote, not merely to some: an empty or altered one is the bug
+        that breaks the second turn (Claude Code's history keeps no reasoning text of its own)."""
         for i, m in enumerate(body["messages"]):
             if not isinstance(m, dict):
                 continue
             ids = [c.get("id") for c in m.get("tool_calls") or () if isinstance(c, dict)]
-            if any(c in self.reasoned for c in ids) and not m.get("reasoning_content"):
+            wrote = next((self.reasoned[c] for c in ids if c in self.reasoned), None)
+            if wrote is not None and m.get("reasoning_content") != wrote:
                 return json_error(400, {"error": {"message": "thinking is enabled but reasoning_content is missing in "
                                                              f"assistant tool call message at index {i}",
                                                   "type": "invalid_request_error"}})
@@ -127,7 +130,7 @@ class NIMEmulator(OpenAIEmulator):
 
     def issued(self, turn: Turn, body: dict) -> None:
         if turn.reasoning and self.thinking(body):
-            self.reasoned.update(c.id for c in turn.calls)
+            self.reasoned.update((c.id, turn.reasoning) for c in turn.calls)
 
 
 TEMPLATES = {"nvidia-nim": NIMEmulator}

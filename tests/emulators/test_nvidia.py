@@ -71,5 +71,9 @@ async def test_kimi_wants_reasoning_content_back(aiohttp_client):
     assert resp.status == 400
     assert (await resp.json())["error"]["message"] == ("thinking is enabled but reasoning_content is missing in "
                                                        "assistant tool call message at index 1")
+    for replayed in ("", "Something else."):
+        altered = dict(message, reasoning_content=replayed)
+        resp = await client.post(URL, json=dict(ask(), messages=[history[0], altered, history[2]]), headers=AUTH)
+        assert resp.status == 400, replayed
     off = dict(ask(), messages=[history[0], bare, history[2]], chat_template_kwargs={"thinking": False})
     assert (await client.post(URL, json=off, headers=AUTH)).status == 200

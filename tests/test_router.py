@@ -1,0 +1,31 @@
+"""The router: the tier of a model name, max_tokens clamped to what the window leaves, cooldowns."""
+
+import pytest
+
+from freeclaude.router import Router, max_tokens_for, tier_of
+from tests.test_fallback import TWO, chain_profile
+
+
+def test_max_tokens_clamped_to_room_left_in_the_window():
+    p = chain_profile("http://x/v1", {"m": {"context_window": 32768, "max_output_tokens": 8192}}, ["m"])
+    m = p.chain("opus")[0]
+    assert max_tokens_for(m, m.context_window, 128000, 1000) == 8192
+    assert max_tokens_for(m, m.context_window, 128000, 28000) == 32768 - 28000 - 1400  # a 5% margin on the estimate
+    assert max_tokens_for(m, m.context_window, 500, 1000) == 500
+
+
+@pytest.mark.parametrize("name,tier", [("claude-opus-5-5", "opus"), ("claude-3-5-haiku-20241022", "haiku"),
+                                       ("CLAUDE-SONNET", "sonnet"), ("gpt-4o", "default")])
+def test_tier_of(name, tier):
+    assert tier_of(name) == tier
+
+
+def test_router_cooldowns_use_the_clock():
+    now = [100.0]
+    p = chain_profile("http://x/v1", TWO, ["a", "b"])
+    router = Router(p, clock=lambda: now[0])
+    a = p.chain("opus")[0]
+    router.cool(a, 30)
+    assert router.cooling(a) == 30
+    now[0] += 31
+    assert router.cooling(a) == 0
