@@ -33,9 +33,17 @@ class Received:
 @dataclass
 class _Fake:
     pages: list[Page] = field(default_factory=list)
+    key: str = ""  # the key it takes, where the service takes one
     refuse: tuple[int, object] | None = None  # answer every request with this (status, body)
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    routes = ()  # (method, path) pairs the service answers on
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        for method, path in self.routes:
+            app.router.add_route(method, path, self._search)
+        return app
 
     def matching(self, query: str) -> list[Page]:
         """Pages whose title or text shares a word with the query (site: operators apply)."""
@@ -69,13 +77,7 @@ class SearXNG(_Fake):
     A missing q is a 400 {"error": "No query"} (searx/webapp.py index_error)."""
 
     formats = ("html", "json")  # settings.yml search.formats (the default install has html only)
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        for path in ("/search",):
-            app.router.add_route("GET", path, self._search)
-            app.router.add_route("POST", path, self._search)
-        return app
+    routes = (("GET", "/search"), ("POST", "/search"))
 
     async def _search(self, request: web.Request) -> web.Response:
         await self._record(request)
@@ -115,14 +117,7 @@ class Brave(_Fake):
     SUBSCRIPTION_TOKEN_INVALID for a bad key, 422 VALIDATION for a bad parameter or a missing
     header, 429 RATE_LIMITED."""
 
-    def __init__(self, key: str, **kw) -> None:
-        super().__init__(**kw)
-        self.key = key
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/res/v1/web/search", self._search)
-        return app
+    routes = (("GET", "/res/v1/web/search"),)
 
     @staticmethod
     def error(status: int, code: str, detail: str, component: str) -> web.Response:
@@ -183,14 +178,7 @@ class Tavily(_Fake):
     missing or invalid API key.", 429, 432 plan limit, 433 pay-as-you-go limit; the body is
     {"detail": {"error": ...}}."""
 
-    def __init__(self, key: str, **kw) -> None:
-        super().__init__(**kw)
-        self.key = key
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/search", self._search)
-        return app
+    routes = (("POST", "/search"),)
 
     @staticmethod
     def error(status: int, message: str) -> web.Response:

@@ -203,7 +203,34 @@ def test_router_cooldowns_use_the_clock():
     assert router.cooling(a) == 0
 
 
+def test_a_named_tier_is_planned_again_on_its_own_chain():
+    p = parse({"providers": {"x": {"kind": "openai", "base_url": "http://x/v1", "models": {
+                   "text": {"context_window": 32768}, "eyes": {"context_window": 16384}}}},
+               "tiers": {"default": ["x:text"], "vision": ["x:eyes"]}}, "t", "t")
+    router = Router(p)
+    plan = router.plan("vision", 1000, 2048, tier="vision")
+    assert (plan.tier, [c.model.name for c in plan.candidates]) == ("vision", ["eyes"])
+    router.learn(plan.candidates[0].model, 8192)
+    again = router.replan(plan)
+    assert [c.model.name for c in again.candidates] == ["eyes"] and again.candidates[0].max_tokens < 8192
+    assert [c.model.name for c in router.replan(router.plan("vision", 1000, 2048)).candidates] == ["text"]
+
+
 # ---------------------------------------------------------------- client-side limits
+
+
+async def test_a_charge_counts_against_the_budgets_without_a_second_slot():
+    now, slept = [0.0], []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = Limiter(Limits(rpm=2), concurrency=1, clock=lambda: now[0], sleep=sleep)
+    async with limiter:  # the one concurrency slot is held
+        await limiter.charge()  # a second request inside it: no deadlock, one more in this minute
+        await limiter.charge()  # the third in the minute waits for the first to age out
+    assert slept == [60.0]
 
 
 async def test_rpm_limit_makes_requests_wait_their_turn():

@@ -61,7 +61,7 @@ async def test_allowed_domains_become_site_operators(search_fake, session):
 
 
 async def test_brave_sends_its_token_and_asks_for_plain_snippets(search_fake, session):
-    fake = await search_fake(search_fakes.Brave(KEY, pages=PAGES))
+    fake = await search_fake(search_fakes.Brave(key=KEY, pages=PAGES))
     hits = await backend("brave", fake.url + "/res/v1", KEY, max_results=5).search(
         session, "freeclaude", Tool("web_search", country="de"))
     assert fake.last.headers["X-Subscription-Token"] == KEY
@@ -75,20 +75,20 @@ def test_markup_and_entities_are_stripped_from_snippets():
 
 
 async def test_brave_with_no_web_results_is_an_empty_answer(search_fake, session):
-    fake = await search_fake(search_fakes.Brave(KEY, pages=PAGES))
+    fake = await search_fake(search_fakes.Brave(key=KEY, pages=PAGES))
     assert await backend("brave", fake.url + "/res/v1", KEY).search(session, "zzzqqq", TOOL) == []
 
 
 @pytest.mark.parametrize("query, code", [("word " * 51, "query_too_long"), ("x" * 401, "query_too_long")])
 async def test_brave_query_limits_are_checked_before_asking(search_fake, session, query, code):
-    fake = await search_fake(search_fakes.Brave(KEY, pages=PAGES))
+    fake = await search_fake(search_fakes.Brave(key=KEY, pages=PAGES))
     with pytest.raises(SearchError) as e:
         await backend("brave", fake.url + "/res/v1", KEY).search(session, query, TOOL)
     assert e.value.code == code and fake.received == []
 
 
 async def test_a_wrong_key_is_unavailable_and_never_quoted(search_fake, session, caplog):
-    fake = await search_fake(search_fakes.Brave(KEY, pages=PAGES))
+    fake = await search_fake(search_fakes.Brave(key=KEY, pages=PAGES))
     wrong = "wrong-key-that-must-not-leak"
     with pytest.raises(SearchError) as e, caplog.at_level(logging.WARNING, "freeclaude"):
         await backend("brave", fake.url + "/res/v1", wrong).search(session, "freeclaude", TOOL)
@@ -97,7 +97,7 @@ async def test_a_wrong_key_is_unavailable_and_never_quoted(search_fake, session,
 
 
 async def test_tavily_posts_its_query_with_the_domain_filters(search_fake, session):
-    fake = await search_fake(search_fakes.Tavily(KEY, pages=PAGES))
+    fake = await search_fake(search_fakes.Tavily(key=KEY, pages=PAGES))
     tool = Tool("web_search", blocked=("github.com",))
     hits = await backend("tavily", fake.url, KEY, max_results=3).search(session, "freeclaude", tool)
     assert fake.last.headers["Authorization"] == f"Bearer {KEY}"
@@ -116,8 +116,8 @@ async def test_tavily_posts_its_query_with_the_domain_filters(search_fake, sessi
     ("tavily", (500, "Internal Server Error"), "unavailable"),
 ])
 async def test_refusals_become_anthropic_error_codes(search_fake, session, kind, refuse, code):
-    make = {"searxng": lambda: search_fakes.SearXNG(pages=PAGES), "brave": lambda: search_fakes.Brave(KEY, pages=PAGES),
-            "tavily": lambda: search_fakes.Tavily(KEY, pages=PAGES)}[kind]
+    make = {"searxng": lambda: search_fakes.SearXNG(pages=PAGES), "brave": lambda: search_fakes.Brave(key=KEY, pages=PAGES),
+            "tavily": lambda: search_fakes.Tavily(key=KEY, pages=PAGES)}[kind]
     fake = make()
     fake.refuse = refuse
     await search_fake(fake)

@@ -179,11 +179,12 @@ async def test_a_later_round_that_fails_ends_the_stream_with_an_error_event(gate
 
 
 async def test_a_messages_upstream_without_server_tools_gets_the_plain_tool(gateway, sdk, search_fake, aiohttp_server):
-    """Moonshot's Anthropic endpoint (strict: tool_use / tool_result pairing): the gateway runs
-    the search between two Messages calls."""
+    """Moonshot's Anthropic endpoint (strict: tool_use / tool_result pairing, its thinking
+    signatures checked when they come back): the gateway runs the search between two Messages
+    calls, the first round's thinking and call carried back as they came."""
     def brain(view):
         if not view.results:
-            return Turn(calls=[Call("web_search", {"query": "freeclaude release"})])
+            return Turn(reasoning="The user wants news: search.", calls=[Call("web_search", {"query": "freeclaude release"})])
         return Turn(text="Found " + re.findall(r"URL: (\S+)", view.results[-1])[0])
 
     moonshot = MoonshotAnthropic(brain)
@@ -193,10 +194,12 @@ async def test_a_messages_upstream_without_server_tools_gets_the_plain_tool(gate
                                search={"kind": "searxng", "base_url": searxng.url}),
                        env={"FAKE_KEY": moonshot.key})
     message = await sdk(gw).messages.create(**WHOLE)
-    assert [b.type for b in message.content] == ["server_tool_use", "web_search_tool_result", "text"]
-    assert message.content[2].text == f"Found {PAGES[0].url}" and moonshot.rejected == []
+    assert [b.type for b in message.content] == ["thinking", "server_tool_use", "web_search_tool_result", "text"]
+    assert message.content[3].text == f"Found {PAGES[0].url}" and moonshot.rejected == []
     sent = moonshot.received[0].body
     assert sent["tools"][0]["name"] == "web_search" and "type" not in sent["tools"][0]
+    replayed = moonshot.received[1].body["messages"][-2]["content"]
+    assert [b["type"] for b in replayed] == ["thinking", "tool_use"] and replayed[0]["signature"] in moonshot.signed
     assert message.usage.server_tool_use.web_search_requests == 1
 
 
@@ -216,3 +219,16 @@ async def test_an_upstream_that_runs_the_server_tool_gets_it_unchanged(gateway, 
         message = await stream.get_final_message()
     assert fake.last.body["tools"] == [SEARCH_TOOL] and searxng.received == []
     assert message.usage.server_tool_use.web_search_requests == 1
+
+
+async def test_each_round_counts_against_the_providers_budgets(gateway, fake, sdk, search_fake):
+    """A loop's second upstream call is a request like any: with one request a minute allowed and
+    no waiting, it is refused as the rate limit it would trip (after the first bytes: in-band)."""
+    fake.default = Searcher()
+    searxng = await search_fake(search_fakes.SearXNG(pages=PAGES))
+    server = await gateway(profile(fake.url, rpm=1, search={"kind": "searxng", "base_url": searxng.url}), max_wait=0.0)
+    with pytest.raises(anthropic.APIStatusError, match="requests per minute"):
+        async with sdk(server).messages.stream(**ASK) as stream:
+            async for _ in stream:
+                pass
+    assert len(fake.received) == 1 and rows(server, "outcome") == [{"outcome": "rate_limit_error"}]
