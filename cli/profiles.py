@@ -138,9 +138,7 @@ def parse(data: dict, name: str, source: str) -> Profile:
             fail(f"{where}.headers", "must be a table of strings")
         # Anthropic's own API runs its server tools; any other upstream gets the gateway's search.
         own = p["kind"] == "anthropic" and url.startswith("https://api.anthropic.com")
-        quirks = _quirks(Quirks(server_web_search=own), p.get("quirks"), f"{where}.quirks", fail)
-        if p["kind"] != "anthropic" and quirks.server_web_search:
-            fail(f"{where}.quirks.server_web_search", "applies to anthropic providers only")
+        quirks = _quirks(Quirks(server_web_search=own), p.get("quirks"), f"{where}.quirks", fail, p["kind"])
         provider = Provider(
             name=pname, kind=p["kind"], base_url=url.rstrip("/"), api_key_env=key_env, auth=p.get("auth") or "",
             concurrency=p.get("concurrency"), timeout=float(p.get("timeout") or 600), headers=dict(headers),
@@ -209,7 +207,7 @@ def _positive_number(v) -> bool:
     return _number(v) and v > 0
 
 
-def _quirks(base: Quirks, raw, where: str, fail) -> Quirks:
+def _quirks(base: Quirks, raw, where: str, fail, kind: str) -> Quirks:
     if raw is None:
         return base
     if not isinstance(raw, dict):
@@ -222,6 +220,8 @@ def _quirks(base: Quirks, raw, where: str, fail) -> Quirks:
             fail(f"{where}.{key}", f"must be a {expected.__name__}")
     if raw.get("max_tokens_field", "max_tokens") not in ("max_tokens", "max_completion_tokens"):
         fail(f"{where}.max_tokens_field", "must be max_tokens or max_completion_tokens")
+    if raw.get("server_web_search") and kind != "anthropic":
+        fail(f"{where}.server_web_search", "applies to anthropic providers only")
     return dataclasses.replace(base, **raw)
 
 
@@ -250,7 +250,7 @@ def _model(provider: Provider, name: str, m, where: str, fail) -> Model:
             settings[key] = float(settings[key])
     return Model(name=name, provider=provider.name, limits=_limits(m, where, fail),
                  extra_body={**provider.extra_body, **_extra_body(m, where, fail)},
-                 quirks=_quirks(provider.quirks, m.get("quirks"), f"{where}.quirks", fail), **settings)
+                 quirks=_quirks(provider.quirks, m.get("quirks"), f"{where}.quirks", fail, provider.kind), **settings)
 
 
 def _limits(table: dict, where: str, fail) -> Limits:

@@ -211,6 +211,10 @@ def test_anthropics_own_api_runs_web_search_itself_and_others_do_not():
     assert [p.chain("opus")[0].quirks.server_web_search for p in (own, other, said)] == [True, False, True]
     with pytest.raises(ProfileError, match="server_web_search applies to anthropic providers only"):
         profiles.parse(_with_search(None, quirks={"server_web_search": True}), "t", "t")
+    per_model = _with_search(None)
+    per_model["providers"]["x"]["models"]["m"]["quirks"] = {"server_web_search": True}
+    with pytest.raises(ProfileError, match=r'models\."m"\.quirks\.server_web_search applies to anthropic'):
+        profiles.parse(per_model, "t", "t")
 
 
 def test_a_vision_chain_of_models_that_cannot_see_is_refused():

@@ -100,6 +100,7 @@ async def test_the_vision_chain_falls_back_like_any_tier(gateway, fake, sdk):
     server = await gateway(eyes_profile(fake.url, vision=["fake:eyes", "fake:eyes-backup"]))
     message = await sdk(server).messages.create(**ask(IMAGE))
     assert "[image described by fake:eyes-backup:" in message.content[0].text
+    assert [b["model"] for b in models.vision] == ["eyes", "eyes-backup"]
     assert [(r["tier"], r["upstream_model"], r["outcome"]) for r in rows(server)][:2] == [
         ("vision", "eyes", "overloaded_error"), ("vision", "eyes-backup", "ok")]
 
