@@ -17,9 +17,12 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except FreeclaudeError as e:
+            from rich.markup import escape
+
             from freeclaude.render import err
 
-            err.print(f"[red]freeclaude:[/red] {e}", highlight=False, soft_wrap=True)
+            # escaped: a message may quote a TOML table name ("[search]"), which is no markup
+            err.print(f"[red]freeclaude:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
 

@@ -31,20 +31,26 @@ class Config:
     env: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ)
 
     def keys(self) -> dict[str, str | None]:
-        """Each used provider's key, read from the variable the profile names."""
+        """Each used provider's key, read from the variable the profile names (and the search
+        backend's checked too, so that a missing one is said before anything starts)."""
         keys: dict[str, str | None] = {}
         for p in self.profile.used_providers():
-            if p.api_key_env is None:
-                keys[p.name] = None
-                continue
-            value = self.env.get(p.api_key_env)
-            if not value:
-                raise FreeclaudeError(
-                    f"profile {self.profile.name}: provider {p.name} needs its key in ${p.api_key_env}, "
-                    f"which is not set (export {p.api_key_env}=...)"
-                )
-            keys[p.name] = value
+            keys[p.name] = self._key(p.api_key_env, f"provider {p.name}")
+        self.search_key()
         return keys
+
+    def search_key(self) -> str | None:
+        search = self.profile.search
+        return self._key(search.api_key_env, f"[search] ({search.kind})") if search else None
+
+    def _key(self, var: str | None, who: str) -> str | None:
+        if var is None:
+            return None
+        value = self.env.get(var)
+        if not value:
+            raise FreeclaudeError(f"profile {self.profile.name}: {who} needs its key in ${var}, "
+                                  f"which is not set (export {var}=...)")
+        return value
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -61,7 +61,7 @@ class Fallback:
         if budget:  # it counted the prompt higher than we did: keep that much room
             limit = budget[0] - max(0, budget[1] - cand.max_tokens - plan.estimate)
         if limit and self.router.learn(cand.model, limit):
-            plan = self.router.plan(plan.requested, plan.estimate, plan.requested_max)
+            plan = self.router.replan(plan)
             return plan, list(plan.candidates)
         window = self.router.window(cand.model)
         bigger = [c for c in candidates if self.router.window(c.model) > window]

@@ -63,6 +63,12 @@ class Limiter:
         return longest, binding
 
     async def acquire(self, tokens: int = 0) -> None:
+        await self.charge(tokens)
+        if self._sem:
+            await self._sem.acquire()
+
+    async def charge(self, tokens: int = 0) -> None:
+        """Counts a request against the budgets, waiting until they allow it (no concurrency slot)."""
         if self._active:
             async with self._lock:
                 while True:
@@ -76,8 +82,6 @@ class Limiter:
                     if seconds > self.max_wait:
                         raise Exhausted(binding, getattr(self.limits, binding), seconds)
                     await self._sleep(seconds)
-        if self._sem:
-            await self._sem.acquire()
 
     def release(self) -> None:
         if self._sem:
@@ -111,3 +115,11 @@ class Pacer:
             yield
         finally:
             shared.release()
+
+    async def charge(self, model, tokens: int) -> None:
+        """One more request inside a slot already held (a web search loop's next round): it
+        counts against the budgets, and takes no second concurrency slot."""
+        own = self._models.get((model.provider, model.name))
+        if own:
+            await own.charge(tokens)
+        await self._providers[model.provider].charge(tokens)

@@ -1,9 +1,9 @@
 """Profiles: which provider and model serve each tier, stored as TOML.
 
 A profile file holds `[providers.NAME]` tables (kind, base_url, api_key_env, limits, quirks,
-and `[providers.NAME.models."MODEL"]` with window, output cap and prices) and a `[tiers]` table
+and `[providers.NAME.models."MODEL"]` with window, output cap and prices), a `[tiers]` table
 mapping opus, sonnet, haiku, fable, default and vision to chains of "provider:model", tried in
-order.
+order, and optionally a `[search]` table: the backend that runs web searches.
 """
 
 import dataclasses
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from freeclaude import home
 from freeclaude.errors import FreeclaudeError
-from freeclaude.providers import AUTHS, KINDS, LIMIT_NAMES, Limits, Model, Provider, Quirks
+from freeclaude.providers import AUTHS, KINDS, LIMIT_NAMES, SEARCH_KINDS, SEARCH_URLS, Limits, Model, Provider, Quirks, Search
 
 TIERS = ("opus", "sonnet", "haiku", "fable")  # what Claude Code asks for (its /model offers Fable)
 # default: for model names of no tier; vision: describes images for models that cannot see them
@@ -29,6 +29,8 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 # The settings a profile may hold are the dataclasses' fields (limits flattened into the table).
 _PROVIDER_KEYS = ({f.name for f in dataclasses.fields(Provider)} - {"name", "limits"}) | set(LIMIT_NAMES) | {"models"}
 _MODEL_KEYS = ({f.name for f in dataclasses.fields(Model)} - {"name", "provider", "limits"}) | set(LIMIT_NAMES)
+_SEARCH_KEYS = {f.name for f in dataclasses.fields(Search)}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class ProfileError(FreeclaudeError):
@@ -42,6 +44,7 @@ class Profile:
     tiers: dict[str, tuple[Model, ...]]
     data: dict  # the TOML it was read from, for show and save
     description: str = ""
+    search: Search | None = None  # the web search backend; None: searches answer that there is none
 
     def chain(self, tier: str) -> tuple[Model, ...]:
         """The tier's chain; a tier left out uses default, then the others in order (fable: opus
@@ -80,7 +83,10 @@ class Profile:
         return self._by_name.get(name)
 
     def key_vars(self) -> list[str]:
-        return sorted({p.api_key_env for p in self.used_providers() if p.api_key_env})
+        found = {p.api_key_env for p in self.used_providers() if p.api_key_env}
+        if self.search and self.search.api_key_env:
+            found.add(self.search.api_key_env)
+        return sorted(found)
 
     def used_providers(self) -> list[Provider]:
         names = dict.fromkeys(m.provider for m in self.models())
@@ -96,9 +102,9 @@ def parse(data: dict, name: str, source: str) -> Profile:
     def fail(where: str, what: str):
         raise ProfileError(f"{source}: {where} {what}")
 
-    unknown = set(data) - {"description", "providers", "tiers"}
+    unknown = set(data) - {"description", "providers", "tiers", "search"}
     if unknown:
-        fail(sorted(unknown)[0], "is not a profile setting (expected description, providers, tiers)")
+        fail(sorted(unknown)[0], "is not a profile setting (expected description, providers, tiers, search)")
     raw_providers = data.get("providers")
     if not isinstance(raw_providers, dict) or not raw_providers:
         fail("providers", "must have at least one [providers.NAME] table")
@@ -119,7 +125,7 @@ def parse(data: dict, name: str, source: str) -> Profile:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             fail(f"{where}.base_url", "must be an http:// or https:// URL")
         key_env = p.get("api_key_env")
-        if key_env is not None and (not isinstance(key_env, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env)):
+        if key_env is not None and not (isinstance(key_env, str) and _ENV_NAME.match(key_env)):
             fail(f"{where}.api_key_env", "must be the name of an environment variable")
         if p.get("auth") is not None and p["auth"] not in AUTHS:
             fail(f"{where}.auth", f"must be one of {', '.join(AUTHS)}")
@@ -130,7 +136,9 @@ def parse(data: dict, name: str, source: str) -> Profile:
         headers = p.get("headers") or {}
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             fail(f"{where}.headers", "must be a table of strings")
-        quirks = _quirks(Quirks(), p.get("quirks"), f"{where}.quirks", fail)
+        # Anthropic's own API runs its server tools; any other upstream gets the gateway's search.
+        own = p["kind"] == "anthropic" and url.startswith("https://api.anthropic.com")
+        quirks = _quirks(Quirks(server_web_search=own), p.get("quirks"), f"{where}.quirks", fail, p["kind"])
         provider = Provider(
             name=pname, kind=p["kind"], base_url=url.rstrip("/"), api_key_env=key_env, auth=p.get("auth") or "",
             concurrency=p.get("concurrency"), timeout=float(p.get("timeout") or 600), headers=dict(headers),
@@ -154,8 +162,37 @@ def parse(data: dict, name: str, source: str) -> Profile:
         if not isinstance(chain, list) or not all(isinstance(e, str) and e for e in chain):
             fail(f"tiers.{tier}", 'must be a list of "provider:model" strings')
         tiers[tier] = tuple(_resolve(e, providers, models, f"tiers.{tier}", fail) for e in chain)
+        if tier == "vision" and any(not m.quirks.images for m in tiers[tier]):
+            fail("tiers.vision", "must name models that take images (a model there has images = false)")
     description = data.get("description", "")
-    return Profile(name=name, providers=providers, tiers=tiers, data=data, description=str(description))
+    return Profile(name=name, providers=providers, tiers=tiers, data=data, description=str(description),
+                   search=_search(data.get("search"), fail))
+
+
+def _search(raw, fail) -> Search | None:
+    """The [search] table: a kind, where the service lives, the variable holding its key."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        fail("search", "must be a table")
+    extra = set(raw) - _SEARCH_KEYS
+    if extra:
+        fail(f"search.{sorted(extra)[0]}", f"is not a search setting ({', '.join(sorted(_SEARCH_KEYS))})")
+    kind, url, key_env = raw.get("kind"), raw.get("base_url", ""), raw.get("api_key_env")
+    if kind not in SEARCH_KINDS:
+        fail("search.kind", f"must be one of {', '.join(SEARCH_KINDS)}")
+    if not (isinstance(url, str) and (url.startswith(("http://", "https://")) or not url and kind in SEARCH_URLS)):
+        fail("search.base_url", "must be an http:// or https:// URL" + ("" if url else f" ({kind} is self-hosted)"))
+    if kind == "searxng" and key_env is not None:
+        fail("search.api_key_env", "does not apply: SearXNG takes no key")
+    if kind != "searxng" and not (isinstance(key_env, str) and _ENV_NAME.match(key_env)):
+        fail("search.api_key_env", f"must name the environment variable holding the {kind} key")
+    if "max_results" in raw and not (_positive_int(raw["max_results"]) and raw["max_results"] <= 20):
+        fail("search.max_results", "must be an integer from 1 to 20")
+    if "timeout" in raw and not _positive_number(raw["timeout"]):
+        fail("search.timeout", "must be a positive number of seconds")
+    return Search(kind=kind, base_url=url.rstrip("/"), api_key_env=key_env,
+                  max_results=raw.get("max_results", Search.max_results), timeout=float(raw.get("timeout", Search.timeout)))
 
 
 def _positive_int(v) -> bool:
@@ -170,7 +207,7 @@ def _positive_number(v) -> bool:
     return _number(v) and v > 0
 
 
-def _quirks(base: Quirks, raw, where: str, fail) -> Quirks:
+def _quirks(base: Quirks, raw, where: str, fail, kind: str) -> Quirks:
     if raw is None:
         return base
     if not isinstance(raw, dict):
@@ -183,6 +220,8 @@ def _quirks(base: Quirks, raw, where: str, fail) -> Quirks:
             fail(f"{where}.{key}", f"must be a {expected.__name__}")
     if raw.get("max_tokens_field", "max_tokens") not in ("max_tokens", "max_completion_tokens"):
         fail(f"{where}.max_tokens_field", "must be max_tokens or max_completion_tokens")
+    if raw.get("server_web_search") and kind != "anthropic":
+        fail(f"{where}.server_web_search", "applies to anthropic providers only")
     return dataclasses.replace(base, **raw)
 
 
@@ -211,7 +250,7 @@ def _model(provider: Provider, name: str, m, where: str, fail) -> Model:
             settings[key] = float(settings[key])
     return Model(name=name, provider=provider.name, limits=_limits(m, where, fail),
                  extra_body={**provider.extra_body, **_extra_body(m, where, fail)},
-                 quirks=_quirks(provider.quirks, m.get("quirks"), f"{where}.quirks", fail), **settings)
+                 quirks=_quirks(provider.quirks, m.get("quirks"), f"{where}.quirks", fail, provider.kind), **settings)
 
 
 def _limits(table: dict, where: str, fail) -> Limits:
@@ -360,35 +399,3 @@ def template(name: str) -> dict:
         raise ProfileError(f"unknown template {name!r} (templates: {', '.join(found)})")
     return found[name]
 
-
-def build(
-    *,
-    template_data: dict | None,
-    name: str,
-    kind: str | None,
-    base_url: str | None,
-    api_key_env: str | None,
-    tiers: dict[str, list[str]],
-) -> dict:
-    """Profile data from a template and/or command-line settings (which win)."""
-    if template_data is not None:
-        data = dict(template_data)
-        data["providers"] = {k: dict(v) for k, v in template_data["providers"].items()}
-        first = next(iter(data["providers"]))
-    else:
-        if not base_url:
-            raise ProfileError("a profile without --template needs --base-url (and --opus/--sonnet/--haiku models)")
-        first = name
-        data = {"providers": {first: {"kind": kind or "openai", "base_url": base_url}}, "tiers": {}}
-    provider = data["providers"][first]
-    if kind:
-        provider["kind"] = kind
-    if base_url:
-        provider["base_url"] = base_url
-    if api_key_env:
-        provider["api_key_env"] = api_key_env
-    if tiers:
-        data["tiers"] = dict(data.get("tiers") or {})
-        for tier, chain in tiers.items():
-            data["tiers"][tier] = [m if m.partition(":")[0] in data["providers"] else f"{first}:{m}" for m in chain]
-    return data

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field, fields
 
 KINDS = ("openai", "anthropic")
 AUTHS = ("bearer", "x-api-key")
+SEARCH_KINDS = ("searxng", "brave", "tavily")
+# The services' own endpoints; SearXNG is self-hosted and has none.
+SEARCH_URLS = {"brave": "https://api.search.brave.com/res/v1", "tavily": "https://api.tavily.com"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class Quirks:
     user_after_tool: bool = True
     # Some providers refuse the parallel_tool_calls field outright.
     parallel_tool_calls: bool = True
+    # A Messages upstream that runs Anthropic's web search server tool itself (Anthropic, DeepSeek,
+    # MiniMax); for any other the gateway runs the search with the profile's [search] backend.
+    server_web_search: bool = False
 
     @classmethod
     def names(cls) -> set[str]:
@@ -89,6 +95,21 @@ class Model:
         window, or less where a tokens-per-minute budget counts the whole request."""
         caps = [self.context_window] + [lim.tpm for lim in (self.limits, provider_limits) if lim.tpm]
         return min(caps)
+
+
+@dataclass(frozen=True)
+class Search:
+    """The backend that runs web searches for models that cannot: a profile's [search] table."""
+
+    kind: str  # one of SEARCH_KINDS
+    base_url: str = ""  # empty: the service's own (SEARCH_URLS)
+    api_key_env: str | None = None
+    max_results: int = 8  # results given to the model per search
+    timeout: float = 15.0  # seconds for one search
+
+    @property
+    def url(self) -> str:
+        return self.base_url or SEARCH_URLS.get(self.kind, "")
 
 
 @dataclass(frozen=True)

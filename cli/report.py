@@ -1,10 +1,13 @@
 """Rich tables for the exit summary, stats and profile tests."""
 
+from collections.abc import Sequence
+
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from freeclaude.profiles import TIERS
+from freeclaude.profiles import TIERS, Profile
 
 
 def _usd(value: float) -> str:
@@ -16,19 +19,22 @@ def _n(value: int) -> str:
 
 
 def usage_table(rows: dict[str, dict], title: str, key_header: str, total: dict | None = None) -> Table:
-    """Per key: requests, tokens, cost, list price, saved, requests a fallback model answered, errors."""
+    """Per key: requests, tokens, cost, list price, saved, requests a fallback model answered, errors,
+    and the web searches the gateway ran, when there were any."""
+    searched = any(r.get("web_searches") for r in rows.values())
 
     def cells(name: str, r: dict) -> list[str]:
         return [name, _n(r["requests"]), _n(r["input_tokens"]), _n(r["output_tokens"]), _usd(r["cost_usd"]),
                 _usd(r["list_price_usd"]), _usd(max(r["list_price_usd"] - r["cost_usd"], 0.0)),
-                _n(r["fallbacks"]), _n(r["errors"])]
+                _n(r["fallbacks"]), _n(r["errors"])] + ([_n(r.get("web_searches") or 0)] if searched else [])
 
     order = [t for t in (*TIERS, "default") if t in rows] + sorted(k for k in rows if k not in (*TIERS, "default"))
     body = [cells(str(name), rows[name]) for name in order]
     if total is not None and len(rows) > 1:
         body.append(cells("total", total))
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0))
-    headers = (key_header, "requests", "input", "output", "cost", "list\nprice", "saved", "fall-\nbacks", "errors")
+    headers = (key_header, "requests", "input", "output", "cost", "list\nprice", "saved", "fall-\nbacks", "errors",
+               *(("web\nsearches",) if searched else ()))
     for i, header in enumerate(headers):
         # numbers are never cut short: on a narrow terminal the headers wrap instead
         table.add_column(header, justify="left" if i == 0 else "right", min_width=max(len(r[i]) for r in body))
@@ -49,14 +55,28 @@ def _errors_note(console: Console, totals: dict) -> None:
         console.print(f"{e['count']}× {e['error']}", style="dim", highlight=False, markup=False, soft_wrap=True)
 
 
-def print_summary(console: Console, totals: dict, profile: str) -> None:
-    """The bill at the end of `run`: per tier, on stderr."""
+def search_note(profile: Profile) -> str | None:
+    """What runs Claude Code's web searches, when the gateway is the one to run them (None when
+    every model's upstream runs them itself)."""
+    if all(m.quirks.server_web_search for m in profile.models()):
+        return None
+    if profile.search is None:
+        return (f"web search: none set up in profile {profile.name}, so WebSearch answers that it is "
+                "unavailable (a [search] table sets up SearXNG, Brave or Tavily)")
+    return f"web search: {profile.search.kind} at {profile.search.url}"
+
+
+def print_summary(console: Console, totals: dict, profile: str, notes: Sequence[str] = ()) -> None:
+    """The bill at the end of `run`: per tier (image descriptions under "vision"), on stderr,
+    then the notes (what runs web searches)."""
     if not totals["by_tier"]:
         console.print(f"[dim]freeclaude: no model requests this session (profile {profile}).[/dim]")
-        return
-    console.print(usage_table(totals["by_tier"], f"freeclaude: this session on profile {profile}", "tier", totals["total"]))
-    _estimated_note(console, totals)
-    _errors_note(console, totals)
+    else:
+        console.print(usage_table(totals["by_tier"], f"freeclaude: this session on profile {profile}", "tier", totals["total"]))
+        _estimated_note(console, totals)
+        _errors_note(console, totals)
+    for note in notes:
+        console.print(f"[dim]{escape(note)}[/dim]", highlight=False)
 
 
 def print_stats(console: Console, totals: dict, heading: str) -> None:

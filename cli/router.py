@@ -34,6 +34,7 @@ class Plan:
     estimate: int
     requested_max: int
     candidates: tuple[Candidate, ...]
+    named: bool = False  # the tier was named outright, not read off the model name
 
 
 def room(window: int, estimate: int) -> int:
@@ -52,10 +53,12 @@ class Router:
         self._cool_until: dict[tuple[str, str], float] = {}
         self._learned: dict[tuple[str, str], int] = {}  # windows upstreams told us were smaller
 
-    def plan(self, model_name: str, estimate: int, requested_max: int) -> Plan:
-        """The models that can take this prompt, in chain order; 400 'prompt is too long' if none."""
-        tier = tier_of(model_name)
-        direct = self.profile.find(model_name)
+    def plan(self, model_name: str, estimate: int, requested_max: int, tier: str | None = None) -> Plan:
+        """The models that can take this prompt, in chain order; 400 'prompt is too long' if none.
+        `tier` names the chain outright (the gateway's own requests: "vision")."""
+        named = tier is not None
+        direct = None if named else self.profile.find(model_name)
+        tier = tier or tier_of(model_name)
         chain = (direct,) if direct is not None else self.profile.chain(tier)
         # A model fits when, after the prompt and the estimate's margin, it has room for some
         # output: a request squeezed to a few tokens of answer helps nobody, while "prompt
@@ -77,7 +80,12 @@ class Router:
             else:
                 detail = f"the largest window in the {tier} chain is {biggest.name}'s"
             raise too_long(estimate, limit, detail)
-        return Plan(tier=tier, requested=model_name, estimate=estimate, requested_max=requested_max, candidates=fits)
+        return Plan(tier=tier, requested=model_name, estimate=estimate, requested_max=requested_max, candidates=fits,
+                    named=named)
+
+    def replan(self, plan: Plan) -> Plan:
+        """The same request planned again (after a window was learned)."""
+        return self.plan(plan.requested, plan.estimate, plan.requested_max, plan.tier if plan.named else None)
 
     def window(self, model: Model) -> int:
         declared = model.window(self.profile.provider(model).limits)

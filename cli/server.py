@@ -23,13 +23,17 @@ from freeclaude.ledger import Attempt, Ledger
 from freeclaude.limits import Exhausted, Pacer
 from freeclaude.profiles import TIERS
 from freeclaude.fallback import Fallback
-from freeclaude.router import Plan, Router, tier_of
-from freeclaude.translate import sse
+from freeclaude.router import Plan, Router, max_tokens_for, tier_of
+from freeclaude.search import backend as search_backend
+from freeclaude.searchloop import SearchLoop
+from freeclaude.translate import images, sse, websearch
 from freeclaude.translate.errors import ApiError
+from freeclaude.translate.request import text_of
 from freeclaude.translate.validate import InvalidRequest, validate
 from freeclaude.translate.tokens import estimate
 from freeclaude.translate.sse import json_bytes
 from freeclaude.upstream import Endpoint, Outcome, Upstream, open_upstream
+from freeclaude.vision import Describer
 
 log = logging.getLogger("freeclaude")
 INTERNAL = "freeclaude hit an internal error; the details are in its log"
@@ -46,6 +50,8 @@ class Server:
         self.router = Router(config.profile)
         self.fallback = Fallback(self.router, max_wait=config.max_wait)
         self.pacer = Pacer(config.profile, max_wait=config.max_wait)
+        self.search = search_backend(config.profile.search, config.search_key(), config.env)
+        self.vision = Describer(self._describe if config.profile.chain("vision") else None, config.profile.name)
         self.ledger = Ledger(config.ledger_path) if config.ledger_path else None
         # Ledger rows and log lines are written by this thread: a slow or locked disk never
         # stalls the event loop, and the stream's end never waits for them.
@@ -167,14 +173,15 @@ class Server:
     async def messages(self, request: web.Request) -> web.StreamResponse:
         body = await _body(request)
         validate(body)
-        request_id = "req_" + uuid.uuid4().hex[:24]
+        request_id = _request_id()
         tried = []
 
         def attempt(plan, cand, number):
             tried.append(number)
-            return self._attempt(request, body, plan, cand, request_id, number)
+            return self._attempt(request, body, plan, cand, request_id, number, tool)
 
         try:
+            tool = websearch.find(body)  # a web search tool that cannot run is a 400 before anything is sent
             plan = self.router.plan(body["model"], estimate(body), body["max_tokens"])
             return await self.fallback.run(plan, attempt)
         except ApiError as e:
@@ -184,27 +191,61 @@ class Server:
 
     # -------------------------------------------------------------- attempts
 
-    async def _attempt(self, request, body, plan: Plan, cand, request_id: str, number: int) -> web.StreamResponse:
+    async def _attempt(self, request, body, plan: Plan, cand, request_id: str, number: int, tool) -> web.StreamResponse:
+        sid = client_session(request.headers, body)
+        if not cand.model.quirks.images:
+            body = await self.vision.without_images(body, cand.model, sid)
+        up = self._upstream_for(body, plan, cand, request.headers, tool)
+        row = self._row(plan, cand, request_id, number, stream=bool(body.get("stream")), client_session=sid)
+
+        async def answer() -> web.StreamResponse:
+            if body.get("stream"):
+                return await self._stream(request, up, row, request_id)
+            message = await up.complete()
+            return web.Response(body=json_bytes(message), content_type="application/json", headers={"request-id": request_id})
+
+        return await self._run(up, row, cand, plan.estimate, answer)
+
+    def _upstream_for(self, body: dict, plan: Plan, cand, headers, tool):
+        """The attempt: one upstream call, or, for a web search the upstream cannot run itself,
+        the loop of calls that runs it (searchloop.py)."""
         model = cand.model
-        provider = self.profile.provider(model)
-        up = open_upstream(self.session, self._endpoints[provider.name], model, body,
-                           max_tokens=cand.max_tokens, estimate=plan.estimate, client_headers=request.headers)
-        row = Attempt(
+        endpoint = self._endpoints[model.provider]
+
+        def upstream(b: dict, est: int, max_tokens: int) -> Upstream:
+            return open_upstream(self.session, endpoint, model, b, max_tokens=max_tokens, estimate=est, client_headers=headers)
+
+        if tool is None or model.quirks.server_web_search:
+            return upstream(body, plan.estimate, cand.max_tokens)
+
+        async def next_round(b: dict, est: int) -> Upstream:
+            max_tokens = max_tokens_for(model, self.router.window(model), plan.requested_max, est)
+            try:
+                await self.pacer.charge(model, est + max_tokens)
+            except Exhausted as e:
+                raise _exhausted(model, e) from None
+            return upstream(b, est, max_tokens)
+
+        inner = websearch.for_upstream(body, tool)
+        return SearchLoop(tool, inner, first=upstream(inner, plan.estimate, cand.max_tokens), reopen=next_round,
+                          backend=self.search, session=self.session)
+
+    def _row(self, plan: Plan, cand, request_id: str, number: int, *, stream: bool, client_session: str | None) -> Attempt:
+        return Attempt(
             session=self.config.session, request_id=request_id, profile=self.profile.name, tier=plan.tier,
-            requested_model=plan.requested, provider=provider.name, upstream_model=model.name,
-            stream=bool(body.get("stream")), position=cand.position, attempt=number,
-            client_session=client_session(request.headers, body),
+            requested_model=plan.requested, provider=cand.model.provider, upstream_model=cand.model.name,
+            stream=stream, position=cand.position, attempt=number, client_session=client_session,
         )
+
+    async def _run(self, up, row: Attempt, cand, estimate: int, answer):
+        """`answer()` inside the model's pacing slot; whatever happens, the outcome goes to the ledger."""
+        model = cand.model
         try:
-            async with self.pacer.slot(model, plan.estimate + cand.max_tokens):
+            async with self.pacer.slot(model, estimate + cand.max_tokens):
                 up.outcome.started = time.monotonic()  # time spent waiting for a slot is not latency
-                if body.get("stream"):
-                    return await self._stream(request, up, row, request_id)
-                message = await up.complete()
-                return web.Response(body=json_bytes(message), content_type="application/json",
-                                    headers={"request-id": request_id})
+                return await answer()
         except Exhausted as e:
-            error = ApiError(429, f"{provider.name} ({model.name}): {e}", retry_after=e.wait)
+            error = _exhausted(model, e)
             _failed(row, error)
             raise error from None
         except ApiError as e:
@@ -218,7 +259,7 @@ class Server:
             raise
         except Exception as e:
             # A bug of ours, not the upstream's: no fallback, no cooldown, the details in the log.
-            log.exception("internal error answering %s with %s", request_id, up.where)
+            log.exception("internal error answering %s with %s", row.request_id, up.where)
             row.outcome, row.status, row.error = "internal_error", 500, f"{type(e).__name__}: {e}"[:500]
             raise ApiError(500, INTERNAL, internal=True) from None
         finally:
@@ -233,6 +274,22 @@ class Server:
         )
         _failed(row, e)
         self._writer.submit(self._write, row, "refused before any model was asked")
+
+    async def _describe(self, block: dict, sid: str | None) -> tuple[str, str]:
+        """An image described by the vision chain: its own request, with fallback, billed as "vision"."""
+        body = images.request(block)
+        plan = self.router.plan(body["model"], estimate(body), body["max_tokens"], tier="vision")
+        request_id = _request_id()
+
+        async def attempt(plan: Plan, cand, number: int) -> tuple[str, str]:
+            model = cand.model
+            up = open_upstream(self.session, self._endpoints[model.provider], model, body, max_tokens=cand.max_tokens,
+                               estimate=plan.estimate, client_headers={})
+            row = self._row(plan, cand, request_id, number, stream=False, client_session=sid)
+            message = await self._run(up, row, cand, plan.estimate, up.complete)
+            return f"{model.provider}:{model.name}", text_of(message.get("content"))
+
+        return await self.fallback.run(plan, attempt)
 
     async def _stream(self, request, up: Upstream, row: Attempt, request_id: str) -> web.StreamResponse:
         chunks = up.stream()
@@ -281,6 +338,7 @@ class Server:
             row.usage_estimated = False
         row.latency_ms = round((now - outcome.started) * 1000, 1)
         row.ttft_ms = round((outcome.first_byte - outcome.started) * 1000, 1) if outcome.first_byte else None
+        row.web_searches = outcome.web_searches
         row.cost_usd = model.cost(row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens)
         row.list_price_usd = pricing.list_price(row.tier, row.input_tokens, row.output_tokens,
                                                 row.cache_read_tokens, row.cache_write_tokens)
@@ -313,6 +371,14 @@ def client_session(headers: Mapping[str, str], body: dict) -> str | None:
             return None
         return sid[:100] if isinstance(sid, str) and sid else None
     return None
+
+
+def _request_id() -> str:
+    return "req_" + uuid.uuid4().hex[:24]
+
+
+def _exhausted(model, e: Exhausted) -> ApiError:
+    return ApiError(429, f"{model.provider} ({model.name}): {e}", retry_after=e.wait)
 
 
 def _failed(row: Attempt, e: ApiError) -> None:

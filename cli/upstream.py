@@ -46,6 +46,7 @@ class Outcome:
     first_byte: float | None = None
     error: ApiError | None = None  # an error the client already got inside the stream
     notes: list[str] = field(default_factory=list)  # repairs and anomalies, for the log
+    web_searches: int = 0  # searches the gateway ran for this attempt (searchloop.py)
 
 
 class Endpoint:

@@ -35,6 +35,18 @@ async def fake(aiohttp_server) -> Fake:
 
 
 @pytest.fixture
+async def search_fake(aiohttp_server):
+    """Serves a fake search service (tests/search_fakes.py) on loopback; sets its url."""
+
+    async def start(f):
+        server = await aiohttp_server(f.app(), host="127.0.0.1")
+        f.url = str(server.make_url("")).rstrip("/")
+        return f
+
+    return start
+
+
+@pytest.fixture
 async def gateway(tmp_path):
     """Starts real gateways (real port, real runner settings); stops them afterwards."""
     started = []

@@ -177,8 +177,9 @@ class Fake:
 
 def profile(url: str, *, kind: str = "openai", model: str = "up-model", key_env: str | None = "FAKE_KEY",
             context_window: int = 32768, max_output_tokens: int = 8192, quirks: dict | None = None,
-            tiers: dict | None = None, extra_models: dict | None = None, name: str = "test", **provider):
-    """A one-provider profile pointing at a fake."""
+            tiers: dict | None = None, extra_models: dict | None = None, name: str = "test", search: dict | None = None,
+            **provider):
+    """A one-provider profile pointing at a fake (and `search`, its [search] table)."""
     models = {model: {"context_window": context_window, "max_output_tokens": max_output_tokens,
                       "input_price": 1.0, "output_price": 2.0}}
     models.update(extra_models or {})
@@ -188,4 +189,6 @@ def profile(url: str, *, kind: str = "openai", model: str = "up-model", key_env:
     if quirks:
         p["quirks"] = quirks
     data = {"providers": {"fake": p}, "tiers": tiers or {"default": [f"fake:{model}"]}}
+    if search:
+        data["search"] = search
     return parse(data, name, "test profile")

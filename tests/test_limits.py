@@ -65,3 +65,17 @@ async def test_concurrency_limit():
 
     await asyncio.gather(*(job() for _ in range(8)))
     assert peak == 2
+
+
+async def test_a_charge_counts_against_the_budgets_without_a_second_slot():
+    now, slept = [0.0], []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = Limiter(Limits(rpm=2), concurrency=1, clock=lambda: now[0], sleep=sleep)
+    async with limiter:  # the one concurrency slot is held
+        await limiter.charge()  # a second request inside it: no deadlock, one more in this minute
+        await limiter.charge()  # the third in the minute waits for the first to age out
+    assert slept == [60.0]

@@ -163,3 +163,84 @@ def test_add_with_a_fable_chain(home):
     data = tomllib.loads((home / "profiles" / "f.toml").read_text())
     assert data["tiers"]["fable"] == ["f:best", "f:big"]
     assert "fable" in cli("profile", "list").output
+
+
+def _with_search(search, kind="openai", url="http://h/v1", quirks=None) -> dict:
+    provider = {"kind": kind, "base_url": url, "models": {"m": {}}}
+    if quirks:
+        provider["quirks"] = quirks
+    data = {"providers": {"x": provider}, "tiers": {"opus": ["x:m"]}}
+    if search is not None:
+        data["search"] = search
+    return data
+
+
+@pytest.mark.parametrize("table, kind, url, key_env", [
+    ({"kind": "searxng", "base_url": "http://127.0.0.1:8888/"}, "searxng", "http://127.0.0.1:8888", None),
+    ({"kind": "brave", "api_key_env": "BRAVE_API_KEY"}, "brave", "https://api.search.brave.com/res/v1", "BRAVE_API_KEY"),
+    ({"kind": "tavily", "api_key_env": "TAVILY_API_KEY", "max_results": 5}, "tavily", "https://api.tavily.com", "TAVILY_API_KEY"),
+])
+def test_the_search_table_names_a_backend(table, kind, url, key_env):
+    p = profiles.parse(_with_search(table), "t", "t")
+    assert (p.search.kind, p.search.url, p.search.api_key_env) == (kind, url, key_env)
+    assert p.key_vars() == ([key_env] if key_env else [])
+    assert profiles.parse(_with_search(None), "t", "t").search is None
+
+
+@pytest.mark.parametrize("table, message", [
+    ("searxng", "search must be a table"),
+    ({"kind": "google"}, "search.kind must be one of searxng, brave, tavily"),
+    ({"kind": "searxng"}, "search.base_url must be an http:// or https:// URL (searxng is self-hosted)"),
+    ({"kind": "searxng", "base_url": "ftp://x"}, "search.base_url must be an http:// or https:// URL"),
+    ({"kind": "searxng", "base_url": "http://x", "api_key_env": "K"}, "search.api_key_env does not apply"),
+    ({"kind": "brave"}, "search.api_key_env must name the environment variable holding the brave key"),
+    ({"kind": "tavily", "api_key_env": "not a var"}, "search.api_key_env must name"),
+    ({"kind": "brave", "api_key_env": "K", "max_results": 50}, "search.max_results must be an integer from 1 to 20"),
+    ({"kind": "brave", "api_key_env": "K", "timeout": 0}, "search.timeout must be a positive number"),
+    ({"kind": "brave", "api_key_env": "K", "engine": "x"}, "search.engine is not a search setting"),
+])
+def test_search_table_errors_name_the_setting(table, message):
+    with pytest.raises(ProfileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        profiles.parse(_with_search(table), "t", "t")
+
+
+def test_anthropics_own_api_runs_web_search_itself_and_others_do_not():
+    own = profiles.parse(_with_search(None, "anthropic", "https://api.anthropic.com"), "t", "t")
+    other = profiles.parse(_with_search(None, "anthropic", "https://api.example.com/anthropic"), "t", "t")
+    said = profiles.parse(_with_search(None, "anthropic", "https://x.org", {"server_web_search": True}), "t", "t")
+    assert [p.chain("opus")[0].quirks.server_web_search for p in (own, other, said)] == [True, False, True]
+    with pytest.raises(ProfileError, match="server_web_search applies to anthropic providers only"):
+        profiles.parse(_with_search(None, quirks={"server_web_search": True}), "t", "t")
+    per_model = _with_search(None)
+    per_model["providers"]["x"]["models"]["m"]["quirks"] = {"server_web_search": True}
+    with pytest.raises(ProfileError, match=r'models\."m"\.quirks\.server_web_search applies to anthropic'):
+        profiles.parse(per_model, "t", "t")
+
+
+def test_a_vision_chain_of_models_that_cannot_see_is_refused():
+    data = {"providers": {"p": {"kind": "openai", "base_url": "http://x", "models": {"t": {"quirks": {"images": False}}}}},
+            "tiers": {"default": ["p:t"], "vision": ["p:t"]}}
+    with pytest.raises(ProfileError, match="tiers.vision must name models that take images"):
+        profiles.parse(data, "x", "test")
+
+
+def test_show_says_what_runs_web_searches(home):
+    cli("profile", "add", "free", "--template", "openrouter")
+    assert ("web search: none set up in profile free, so WebSearch answers that it is unavailable (a [search] table"
+            in cli("profile", "show", "free").output)
+    data = tomllib.loads((home / "profiles" / "free.toml").read_text())
+    Store().save("free", dict(data, search={"kind": "brave", "api_key_env": "BRAVE_API_KEY"}))
+    shown = cli("profile", "show", "free", env={"BRAVE_API_KEY": "bk-secret"}).output
+    assert "web search: brave at https://api.search.brave.com/res/v1" in shown
+    assert "$BRAVE_API_KEY: set" in shown and "bk-secret" not in shown
+    cli("profile", "add", "claude", "--template", "anthropic")
+    assert "web search" not in cli("profile", "show", "claude").output  # Anthropic runs its own
+
+
+def test_run_without_the_search_key_says_which_variable(home, monkeypatch):
+    cli("profile", "add", "free", "--template", "openrouter")
+    data = tomllib.loads((home / "profiles" / "free.toml").read_text())
+    Store().save("free", dict(data, search={"kind": "tavily", "api_key_env": "TAVILY_API_KEY"}))
+    monkeypatch.setenv("FREECLAUDE_CLAUDE", "true")
+    r = cli("run", "--profile", "free", env={"OPENROUTER_API_KEY": "k", "TAVILY_API_KEY": ""})
+    assert r.exit_code == 1 and "[search] (tavily) needs its key in $TAVILY_API_KEY, which is not set" in r.output

@@ -2,6 +2,7 @@
 
 import pytest
 
+from freeclaude.profiles import parse
 from freeclaude.router import Router, max_tokens_for, tier_of
 from tests.test_fallback import TWO, chain_profile
 
@@ -29,3 +30,16 @@ def test_router_cooldowns_use_the_clock():
     assert router.cooling(a) == 30
     now[0] += 31
     assert router.cooling(a) == 0
+
+
+def test_a_named_tier_is_planned_again_on_its_own_chain():
+    p = parse({"providers": {"x": {"kind": "openai", "base_url": "http://x/v1", "models": {
+                   "text": {"context_window": 32768}, "eyes": {"context_window": 16384}}}},
+               "tiers": {"default": ["x:text"], "vision": ["x:eyes"]}}, "t", "t")
+    router = Router(p)
+    plan = router.plan("vision", 1000, 2048, tier="vision")
+    assert (plan.tier, [c.model.name for c in plan.candidates]) == ("vision", ["eyes"])
+    router.learn(plan.candidates[0].model, 8192)
+    again = router.replan(plan)
+    assert [c.model.name for c in again.candidates] == ["eyes"] and again.candidates[0].max_tokens < 8192
+    assert [c.model.name for c in router.replan(router.plan("vision", 1000, 2048)).candidates] == ["text"]

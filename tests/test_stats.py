@@ -108,3 +108,28 @@ def test_fable_is_priced_as_fable():
     from freeclaude.router import tier_of
     assert tier_of("claude-fable-5-2") == "fable"
     assert list_price("fable", 1_000_000, 1_000_000) == pytest.approx(48.0)
+
+
+def test_web_searches_and_image_descriptions_show_in_the_bill_and_stats(home):
+    with Ledger(home / "usage.db") as ledger:
+        ledger.record(attempt(request_id="r1", web_searches=2))
+        ledger.record(attempt(request_id="r2", tier="vision", requested_model="vision", upstream_model="eyes",
+                              input_tokens=900, output_tokens=12))
+        ledger.record(attempt(request_id="r3", tier="haiku", input_tokens=5, output_tokens=1))
+    with Ledger(home / "usage.db") as ledger:
+        totals = ledger.totals(session="s1")
+    console = Console(record=True, width=200)
+    report.print_summary(console, totals, "free", ["web search: searxng at http://127.0.0.1:8888 [self-hosted]"])
+    summary = console.export_text()
+    assert "searches" in summary
+    rows = {line.split()[0]: line.split() for line in summary.splitlines() if line.split()}
+    assert rows["opus"][-1] == "2" and rows["vision"][1:4] == ["1", "900", "12"] and rows["total"][-1] == "2"
+    assert "web search: searxng at http://127.0.0.1:8888 [self-hosted]" in summary
+    stats = cli("stats").output
+    assert "searches" in stats and "vision" in stats
+    assert json.loads(cli("stats", "--json").output)["by_tier"]["opus"]["web_searches"] == 2
+
+
+def test_no_searches_no_column(home):
+    fill(home / "usage.db")
+    assert "searches" not in cli("stats").output

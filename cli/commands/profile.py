@@ -8,7 +8,7 @@ from rich.table import Table
 
 from freeclaude import profiles
 from freeclaude.errors import FreeclaudeError
-from freeclaude.profiles import TIERS, Store
+from freeclaude.profiles import TIERS, ProfileError, Store
 from freeclaude.providers import KINDS
 from freeclaude.render import err, out
 
@@ -18,7 +18,7 @@ def add(name: str, template: str | None, kind: str | None, base_url: str | None,
     if kind and kind not in KINDS:
         raise FreeclaudeError(f"--kind must be one of {', '.join(KINDS)}")
     store = Store()
-    data = profiles.build(
+    data = build(
         template_data=profiles.template(template) if template else None,
         name=name, kind=kind, base_url=base_url, api_key_env=api_key_env, tiers=tiers,
     )
@@ -29,6 +29,39 @@ def add(name: str, template: str | None, kind: str | None, base_url: str | None,
     missing = [v for v in saved.key_vars() if not os.environ.get(v)]
     if missing:
         err.print(f"before using it: export {missing[0]}=<your key>", highlight=False)
+
+
+def build(
+    *,
+    template_data: dict | None,
+    name: str,
+    kind: str | None,
+    base_url: str | None,
+    api_key_env: str | None,
+    tiers: dict[str, list[str]],
+) -> dict:
+    """Profile data from a template and/or command-line settings (which win)."""
+    if template_data is not None:
+        data = dict(template_data)
+        data["providers"] = {k: dict(v) for k, v in template_data["providers"].items()}
+        first = next(iter(data["providers"]))
+    else:
+        if not base_url:
+            raise ProfileError("a profile without --template needs --base-url (and --opus/--sonnet/--haiku models)")
+        first = name
+        data = {"providers": {first: {"kind": kind or "openai", "base_url": base_url}}, "tiers": {}}
+    provider = data["providers"][first]
+    if kind:
+        provider["kind"] = kind
+    if base_url:
+        provider["base_url"] = base_url
+    if api_key_env:
+        provider["api_key_env"] = api_key_env
+    if tiers:
+        data["tiers"] = dict(data.get("tiers") or {})
+        for tier, chain in tiers.items():
+            data["tiers"][tier] = [m if m.partition(":")[0] in data["providers"] else f"{first}:{m}" for m in chain]
+    return data
 
 
 def list_() -> None:
@@ -59,6 +92,11 @@ def show(name: str) -> None:
     for var in p.key_vars():
         state = "set" if os.environ.get(var) else "NOT SET"
         err.print(f"${var}: {state}", highlight=False)
+    from freeclaude.report import search_note
+
+    note = search_note(p)
+    if note:
+        err.print(note, highlight=False, markup=False)
 
 
 def remove(name: str) -> None:

@@ -27,5 +27,6 @@ def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str]
         from freeclaude.render import err
 
         with Ledger(home.ledger_path()) as ledger:
-            report.print_summary(err, ledger.totals(session=session), chosen.name)
+            note = report.search_note(chosen)
+            report.print_summary(err, ledger.totals(session=session), chosen.name, [note] if note else [])
     return code

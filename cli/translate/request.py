@@ -2,7 +2,7 @@
 
 import json
 
-from freeclaude.providers import Model, Quirks
+from freeclaude.providers import Model
 from freeclaude.translate import state
 from freeclaude.translate.tools import ToolNames, choice, function, tool_id
 
@@ -89,7 +89,7 @@ def _messages(body: dict, model: Model, names: ToolNames) -> list[dict]:
     for msg in body["messages"]:
         role, content = msg["role"], msg.get("content") or ""
         if role == "user":
-            _user(content, out, q)
+            _user(content, out)
         elif role == "assistant":
             _assistant(content, out, model, names)
         elif q.merge_system:
@@ -106,10 +106,10 @@ def reminder(text: str) -> str:
     return f"<system-reminder>\n{text}\n</system-reminder>"
 
 
-def _image_part(block: dict, q: Quirks) -> dict:
+def _image_part(block: dict) -> dict:
+    """An image as an OpenAI image_url part. A model that cannot see gets none: the gateway has
+    put a description in its place already (vision.py)."""
     src = block.get("source") or {}
-    if not q.images:
-        return {"type": "text", "text": "[image omitted: this model does not accept images]"}
     if src.get("type") == "url":
         url = src.get("url", "")
     else:
@@ -133,13 +133,13 @@ def _document_text(block: dict) -> str:
     return f"<document title={json.dumps(title)}>\n{body}\n</document>"
 
 
-def _part(block: dict, q: Quirks) -> dict | None:
+def _part(block: dict) -> dict | None:
     """One user-visible content part, or None for blocks that carry nothing for the model."""
     t = block["type"]
     if t == "text":
         return {"type": "text", "text": block["text"]}
     if t == "image":
-        return _image_part(block, q)
+        return _image_part(block)
     if t == "document":
         return {"type": "text", "text": _document_text(block)}
     if t == "tool_reference":
@@ -149,21 +149,21 @@ def _part(block: dict, q: Quirks) -> dict | None:
     return None  # thinking, cache markers, server-side blocks
 
 
-def _user(content, out: list[dict], q: Quirks) -> None:
+def _user(content, out: list[dict]) -> None:
     if isinstance(content, str):
         out.append({"role": "user", "content": content})
         return
     parts: list[dict] = []
     for block in content:
         if block["type"] == "tool_result":
-            text, images = _tool_result(block, q)
+            text, images = _tool_result(block)
             out.append({"role": "tool", "tool_call_id": tool_id(state.split_id(block["tool_use_id"])[0]), "content": text})
             if images:
                 # OpenAI tool messages carry text only: images go in the next user message.
                 parts.append({"type": "text", "text": f"[images returned by tool call {block['tool_use_id']}]"})
                 parts.extend(images)
         else:
-            part = _part(block, q)
+            part = _part(block)
             if part:
                 parts.append(part)
     if parts:
@@ -177,7 +177,7 @@ def _collapse(parts: list[dict]):
     return parts
 
 
-def _tool_result(block: dict, q: Quirks) -> tuple[str, list[dict]]:
+def _tool_result(block: dict) -> tuple[str, list[dict]]:
     content = block.get("content")
     texts: list[str] = []
     images: list[dict] = []
@@ -186,10 +186,9 @@ def _tool_result(block: dict, q: Quirks) -> tuple[str, list[dict]]:
     else:
         for b in content or ():
             if b["type"] == "image":
-                part = _image_part(b, q)
-                (images.append(part) if part["type"] == "image_url" else texts.append(part["text"]))
+                images.append(_image_part(b))
             else:
-                part = _part(b, q)
+                part = _part(b)
                 if part:
                     texts.append(part["text"])
     text = "\n".join(texts)

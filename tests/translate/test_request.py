@@ -150,13 +150,6 @@ def test_reminder_after_a_tool_call_waits_for_the_results():
     assert roles == ["assistant", "tool", "user"]
 
 
-def test_images_become_placeholders_for_text_only_models():
-    body = {"messages": [{"role": "user", "content": [
-        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}]}]}
-    assert msgs(body, quirks=Quirks(images=False)) == [
-        {"role": "user", "content": "[image omitted: this model does not accept images]"}]
-
-
 def test_thinking_replayed_as_reasoning_content():
     body = {"messages": [
         {"role": "user", "content": "q"},
