@@ -6,6 +6,7 @@ stdlib sqlite3 in WAL mode, schema versioned with PRAGMA user_version and number
 import dataclasses
 import sqlite3
 import time
+from datetime import datetime
 from pathlib import Path
 
 MIGRATIONS = [
@@ -122,7 +123,7 @@ class Ledger:
         self.db.execute(_INSERT, dataclasses.astuple(a))
 
     def totals(self, *, since: float | None = None, profile: str | None = None, session: str | None = None) -> dict:
-        """Sums by tier, model, day and profile, plus the overall total."""
+        """Sums by tier, model, day, profile and Claude Code session, plus the overall total."""
         where, args = [], []
         for column, value in (("ts >=", since), ("profile =", profile), ("session =", session)):
             if value is not None:
@@ -137,6 +138,15 @@ class Ledger:
                 f"SELECT {expr} AS k, {_TOTALS} FROM attempts {clause} GROUP BY k ORDER BY k", args
             ).fetchall()
             out[name] = {r["k"]: _clean({k: r[k] for k in r.keys() if k != "k"}) for r in rows}
+        # Claude Code's own sessions, in the order they began: what tells them apart when one
+        # gateway serves them all. Requests that name none (other clients) count in the rest only.
+        named = f"{clause} {'AND' if where else 'WHERE'} client_session IS NOT NULL"
+        rows = self.db.execute(
+            f"SELECT client_session AS k, min(ts) AS first_ts, max(ts) AS last_ts, {_TOTALS} "
+            f"FROM attempts {named} GROUP BY k ORDER BY first_ts", args).fetchall()
+        out["by_session"] = {r["k"]: {"first": _iso(r["first_ts"]), "last": _iso(r["last_ts"]),
+                                      **_clean({k: r[k] for k in r.keys() if k not in ("k", "first_ts", "last_ts")})}
+                             for r in rows}
         return out
 
     def close(self) -> None:
@@ -147,6 +157,10 @@ class Ledger:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
 
 
 def _clean(row: dict) -> dict:
