@@ -29,6 +29,8 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_m
                   help="Run Claude Code on free, cheap and local models.")
 profile_app = typer.Typer(no_args_is_help=True, help="Manage provider profiles.")
 app.add_typer(profile_app, name="profile")
+ide_app = typer.Typer(no_args_is_help=True, help="Point Claude Code, VS Code or JetBrains at the background gateway.")
+app.add_typer(ide_app, name="ide")
 
 ProfileOpt = Annotated[Optional[str], typer.Option("--profile", help="Profile to use (default: the default profile).")]
 
@@ -121,6 +123,35 @@ def env(
     from freeclaude.commands import env
 
     env.main(shell.value if shell else None)
+
+
+# ---------------------------------------------------------------- IDEs
+
+
+class Target(str, Enum):
+    claude = "claude"
+    vscode = "vscode"
+    jetbrains = "jetbrains"
+
+
+TargetArg = Annotated[Target, typer.Argument(help="claude (~/.claude/settings.json: every Claude Code), "
+                                                  "vscode (VS Code, Cursor, VSCodium) or jetbrains.")]
+
+
+@ide_app.command("install")
+def ide_install(target: TargetArg) -> None:
+    """Put the background gateway's variables where that client reads them."""
+    from freeclaude.commands import ide
+
+    ide.install(target.value)
+
+
+@ide_app.command("uninstall")
+def ide_uninstall(target: TargetArg) -> None:
+    """Take out what `ide install` put in, leaving the file as it was."""
+    from freeclaude.commands import ide
+
+    ide.uninstall(target.value)
 
 
 # ---------------------------------------------------------------- profile
