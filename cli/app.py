@@ -154,6 +154,14 @@ def ide_uninstall(target: TargetArg) -> None:
     ide.uninstall(target.value)
 
 
+@app.command()
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """What is wrong and how to fix it: Claude Code, the profile and its keys, each tier, the gateway, IDEs."""
+    from freeclaude.commands import doctor
+
+    raise typer.Exit(doctor.main(as_json))
+
+
 # ---------------------------------------------------------------- profile
 
 
