@@ -25,7 +25,9 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
 
 
-app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+# Completion (--install-completion, --show-completion) for bash, zsh, fish and PowerShell: it
+# costs `run` nothing measurable, since Typer loads its completion code either way.
+app = typer.Typer(cls=_Group, no_args_is_help=True, rich_markup_mode=None,
                   help="Run Claude Code on free, cheap and local models.")
 profile_app = typer.Typer(no_args_is_help=True, help="Manage provider profiles.")
 app.add_typer(profile_app, name="profile")
