@@ -28,13 +28,19 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
 
 
 def create_private(path: Path, data: bytes) -> bool:
-    """Creates `path` readable by its owner only (0600), unless it already exists: True when
-    this call created it. O_EXCL makes two racing callers agree on one file."""
+    """Creates `path` readable by its owner only (0600) holding `data`, unless it already exists:
+    True when this call created it. Written aside and hard-linked into place, which never
+    replaces a file: of racing callers one wins, and no reader sees it half written."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")  # 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)
+        return True
     except FileExistsError:
         return False
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return True
+    finally:
+        os.unlink(tmp)
