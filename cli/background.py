@@ -164,7 +164,10 @@ def start(profile: str, port: int, env, platform: str = sys.platform) -> tuple[S
     log = log_path()
     log.parent.mkdir(parents=True, exist_ok=True)
     if log.exists() and log.stat().st_size > LOG_ROTATE_BYTES:
-        os.replace(log, log.with_name(log.name + ".1"))
+        try:
+            os.replace(log, log.with_name(log.name + ".1"))
+        except OSError:
+            pass  # on Windows a process still holding it open keeps it in place: it grows on instead
     argv = [sys.executable, "-m", "freeclaude", "serve", "--background", "--profile", profile, "--port", str(port)]
     with open(log, "ab") as out:
         offset = out.tell()

@@ -279,3 +279,14 @@ def test_env_in_each_shell_names_the_same_variables(user):
     assert names["sh"] == names["fish"] == names["powershell"]
     assert {"ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_MAX_OUTPUT_TOKENS"} <= set(names["sh"])
     assert user.run("env", "--shell", "csh").returncode == 2  # Typer refuses what is not a choice
+
+
+def test_a_large_log_is_rotated_at_start(user):
+    log = user.home / "logs" / "gateway.log"
+    log.parent.mkdir(parents=True)
+    with open(log, "wb") as f:
+        f.write(b"an old line\n")
+        f.truncate(background.LOG_ROTATE_BYTES + 1)
+    assert user.run("start", "--profile", "p", "--port", str(free_port())).returncode == 0
+    assert (log.parent / "gateway.log.1").read_bytes().startswith(b"an old line\n")
+    assert log.stat().st_size < 1000 and "gateway listening on" in log.read_text()
