@@ -26,6 +26,7 @@ from freeclaude.files import create_private, write_atomic
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+SLOW_ANSWER = 10.0
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
 # Windows process creation flags (winbase.h): no console, and Ctrl-C in the starting console
 # does not reach it.
@@ -141,7 +142,13 @@ def probe() -> Probe:
     state = read_state()
     if state is None:
         return Probe(None, False)
-    return Probe(state, answers(state.base_url, token()))
+    secret = token()
+    running = answers(state.base_url, secret)
+    if not running and pid_alive(state.pid) is not False:
+        # alive (or, on Windows, maybe): a gateway slow under load must not be taken for stale,
+        # or its state would be removed and the gateway left running unseen
+        running = answers(state.base_url, secret, timeout=SLOW_ANSWER)
+    return Probe(state, running)
 
 
 def detach_options(platform: str = sys.platform) -> dict:
