@@ -111,7 +111,7 @@ def install(target: str, files: list[Settings], variables: Mapping[str, str]) ->
         created = previous["created_dirs"] if previous else _missing_dirs(s.path.parent)
         new_raw = _encode(new_text, bom)
         if new_raw != raw:
-            write_atomic(s.path, new_raw)
+            _write(s.path, new_raw)
         files_done[str(s.path)] = {"strict": s.strict, "original": _b64(base), "written": _hash(new_raw),
                                    "keys": keys, "created_dirs": created}
         _save_records(target, files_done)  # after each file: a failure later leaves no file unrecorded
@@ -131,12 +131,12 @@ def uninstall(target: str) -> list[str]:
         if raw is None:
             done.append(f"{path}: gone already; nothing to take out")
         elif restored is None:
-            path.unlink()
+            _write(path, None)
             _remove_if_empty(record["created_dirs"])
             done.append(f"{path}: removed (freeclaude had created it)")
         else:
             if restored != raw:
-                write_atomic(path, restored)
+                _write(path, restored)
             exact = _hash(raw) == record["written"]
             done.append(f"{path}: restored byte for byte" if exact
                         else f"{path}: took out what freeclaude had put in; your changes since stay")
@@ -174,6 +174,17 @@ def _restore(raw: bytes | None, record: dict, path: Path) -> bytes | None:
     if record["original"] is None and "".join(text.split()) == "{}":
         return None  # freeclaude created it and nothing of the user's is in it
     return _encode(text, bom)
+
+
+def _write(path: Path, raw: bytes | None) -> None:
+    """Writes (or, for None, removes) a settings file; a refusal is said, not raised."""
+    try:
+        if raw is None:
+            path.unlink()
+        else:
+            write_atomic(path, raw)
+    except OSError as e:
+        raise FreeclaudeError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def _read(path: Path) -> bytes | None:

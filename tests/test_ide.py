@@ -193,3 +193,12 @@ def test_jetbrains_is_told_what_to_paste(tmp_path, monkeypatch):
     assert r.returncode == 0 and "Settings -> Tools -> Claude Code [Beta]" in r.stderr
     assert "`freeclaude ide install claude`" in r.stderr
     assert not os.listdir(tmp_path / "u" / "user-home")
+
+
+def test_a_file_that_cannot_be_written_is_said_so(homes):
+    # a link into /proc, where no file can be made (not even by root, which tests here run as)
+    (homes / ".claude").mkdir()
+    settings_path(homes).symlink_to("/proc/freeclaude-settings.json")
+    with pytest.raises(FreeclaudeError, match=r"cannot write .*/\.claude/settings\.json: "):
+        ide.install("claude", [ide.claude_settings()], VARS)
+    assert ide.records("claude") == {}
