@@ -7,6 +7,8 @@ import os
 import subprocess
 import time
 
+import aiohttp
+
 from freeclaude import background, ide, launcher, probe
 from freeclaude.errors import FreeclaudeError
 from freeclaude.profiles import Profile, Store
@@ -86,7 +88,7 @@ async def tiers(profile: Profile) -> list[Check]:
             start = time.monotonic()
             try:
                 msg, latency, _, error = await probe.send(session, server, {"model": model.name, **body})
-            except (OSError, asyncio.TimeoutError) as e:
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError) as e:
                 msg, latency, error = None, time.monotonic() - start, f"no answer: {e or type(e).__name__}"
             if error:
                 out.append(Check(name, FAIL, f"{where}: {error}",

@@ -144,7 +144,7 @@ class Ledger:
         rows = self.db.execute(
             f"SELECT client_session AS k, min(ts) AS first_ts, max(ts) AS last_ts, {_TOTALS} "
             f"FROM attempts {named} GROUP BY k ORDER BY first_ts", args).fetchall()
-        out["by_session"] = {r["k"]: {"first": _iso(r["first_ts"]), "last": _iso(r["last_ts"]),
+        out["by_session"] = {r["k"]: {"first": iso(r["first_ts"]), "last": iso(r["last_ts"]),
                                       **_clean({k: r[k] for k in r.keys() if k not in ("k", "first_ts", "last_ts")})}
                              for r in rows}
         return out
@@ -159,7 +159,8 @@ class Ledger:
         self.close()
 
 
-def _iso(ts: float) -> str:
+def iso(ts: float) -> str:
+    """A time as local ISO 8601, to the second."""
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
 
 

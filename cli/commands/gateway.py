@@ -6,8 +6,10 @@ import time
 from datetime import datetime
 
 from freeclaude import background as bg
+from freeclaude import home
 from freeclaude.config import BACKGROUND_PORT
 from freeclaude.errors import FreeclaudeError
+from freeclaude.ledger import Ledger, iso
 from freeclaude.render import err, out
 
 
@@ -70,14 +72,10 @@ def _status() -> dict:
     info = {"running": found.running, "stale": found.stale,
             "base_url": state.base_url if state else None, "profile": state.profile if state else None,
             "pid": state.pid if state else None, "port": state.port if state else None,
-            "started": _iso(state.started) if state else None,
+            "started": iso(state.started) if state else None,
             "uptime_s": round(time.time() - state.started, 1) if state else None,
             "log": str(bg.log_path()), "today": None, "gateway": None}
-    from freeclaude import home
-
     if home.ledger_path().exists():
-        from freeclaude.ledger import Ledger
-
         midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
         with Ledger(home.ledger_path()) as ledger:
             today = ledger.totals(since=midnight)
@@ -85,10 +83,6 @@ def _status() -> dict:
             if state:
                 info["gateway"] = ledger.totals(session=state.session)["total"]  # since this gateway started
     return info
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
 
 
 def _span(seconds: float) -> str:
