@@ -208,10 +208,15 @@ def test_stop_the_windows_way(user, monkeypatch):
     """On Windows os.kill is TerminateProcess and a pid cannot be asked whether it lives: stop
     waits for the gateway to stop answering, and never reaches for SIGKILL."""
     assert user.run("start", "--profile", "p", "--port", str(free_port())).returncode == 0
+    pid = user.state()["pid"]
     monkeypatch.setenv("FREECLAUDE_HOME", str(user.home))
-    state, said = background.stop(platform="win32")
-    assert said.startswith("stopped the gateway") and not background.answers(state.base_url, background.token())
-    assert gone(state.pid, 10)
+    try:
+        state, said = background.stop(platform="win32")
+        assert said.startswith("stopped the gateway") and not background.answers(state.base_url, background.token())
+        assert gone(pid, 10)
+    finally:
+        if background.pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_platform_branches():
