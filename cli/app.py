@@ -1,12 +1,14 @@
 """The command line: options and help only. Each command imports its module (freeclaude.commands)
 when it runs, so that no command pays for another's imports (aiohttp, rich, sqlite)."""
 
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 from typer.core import TyperGroup
 
 from freeclaude import __version__
+from freeclaude.config import BACKGROUND_PORT
 from freeclaude.errors import FreeclaudeError
 
 
@@ -26,10 +28,14 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
 
 
-app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+# Completion (--install-completion, --show-completion) for bash, zsh, fish and PowerShell: it
+# costs `run` nothing measurable, since Typer loads its completion code either way.
+app = typer.Typer(cls=_Group, no_args_is_help=True, rich_markup_mode=None,
                   help="Run Claude Code on free, cheap and local models.")
 profile_app = typer.Typer(no_args_is_help=True, help="Manage provider profiles.")
 app.add_typer(profile_app, name="profile")
+ide_app = typer.Typer(no_args_is_help=True, help="Point Claude Code, VS Code or JetBrains at the background gateway.")
+app.add_typer(ide_app, name="ide")
 
 ProfileOpt = Annotated[Optional[str], typer.Option("--profile", help="Profile to use (default: the default profile).")]
 
@@ -70,11 +76,95 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (default: any free one).")] = 0,
     token: Annotated[Optional[str], typer.Option(help="Token clients must send (default: a new random one).")] = None,
+    background: Annotated[bool, typer.Option("--background", hidden=True)] = False,  # what `start` runs
 ) -> None:
     """Run the gateway alone, for IDE extensions and other Anthropic clients."""
     from freeclaude.commands import serve
 
-    serve.main(profile, host, port, token)
+    serve.main(profile, host, port, token, background)
+
+
+# ---------------------------------------------------------------- the background gateway
+
+
+class Shell(str, Enum):
+    sh = "sh"
+    fish = "fish"
+    powershell = "powershell"
+
+
+@app.command()
+def start(
+    profile: ProfileOpt = None,
+    port: Annotated[int, typer.Option(help=f"Port (default: {BACKGROUND_PORT}, the same every time).")] = 0,
+) -> None:
+    """Start the gateway in the background: one per user, same port and token every time."""
+    from freeclaude.commands import gateway
+
+    gateway.start(profile, port)
+
+
+@app.command()
+def stop() -> None:
+    """Stop the background gateway."""
+    from freeclaude.commands import gateway
+
+    gateway.stop()
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Whether the background gateway runs: where, profile, pid, uptime, today's usage."""
+    from freeclaude.commands import gateway
+
+    gateway.status(as_json)
+
+
+@app.command()
+def env(
+    shell: Annotated[Optional[Shell], typer.Option(help="Syntax (default: powershell on Windows, fish under fish, else sh).")] = None,
+) -> None:
+    """Export lines for the background gateway: eval "$(freeclaude env)"."""
+    from freeclaude.commands import env
+
+    env.main(shell.value if shell else None)
+
+
+# ---------------------------------------------------------------- IDEs
+
+
+class Target(str, Enum):
+    claude = "claude"
+    vscode = "vscode"
+    jetbrains = "jetbrains"
+
+
+TargetArg = Annotated[Target, typer.Argument(help="claude (~/.claude/settings.json: every Claude Code), "
+                                                  "vscode (VS Code, Cursor, VSCodium) or jetbrains.")]
+
+
+@ide_app.command("install")
+def ide_install(target: TargetArg) -> None:
+    """Put the background gateway's variables where that client reads them."""
+    from freeclaude.commands import ide
+
+    ide.install(target.value)
+
+
+@ide_app.command("uninstall")
+def ide_uninstall(target: TargetArg) -> None:
+    """Take out what `ide install` put in, leaving the file as it was."""
+    from freeclaude.commands import ide
+
+    ide.uninstall(target.value)
+
+
+@app.command()
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """What is wrong and how to fix it: Claude Code, the profile and its keys, each tier, the gateway, IDEs."""
+    from freeclaude.commands import doctor
+
+    raise typer.Exit(doctor.main(as_json))
 
 
 # ---------------------------------------------------------------- profile

@@ -13,6 +13,13 @@ from freeclaude.errors import FreeclaudeError
 from freeclaude.profiles import Profile
 
 
+# `freeclaude start`'s port. Below 32768, so outside every platform's range of ports handed to
+# outgoing connections (Linux 32768-60999, Windows and macOS 49152-65535), where a fixed port can
+# be taken at random; away from the ports local model servers and other gateways use (1234, 3000,
+# 4000, 8000, 8080, 8082, 11434...); not one of the common services in /etc/services.
+BACKGROUND_PORT = 24817
+
+
 def new_token() -> str:
     return "fc-" + secrets.token_urlsafe(32)
 

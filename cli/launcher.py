@@ -17,6 +17,8 @@ from freeclaude.router import tier_of
 API_TIMEOUT_MS = "1800000"
 INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
 AUTO_COMPACT_MIN = 100_000
+# What gateway_env sizes for the model that a value the user set stays theirs over.
+USER_KEEPS = ("API_TIMEOUT_MS", "CLAUDE_CODE_MAX_OUTPUT_TOKENS")
 
 
 def find_claude(env: Mapping[str, str]) -> str:
@@ -59,7 +61,7 @@ def child_env(base: Mapping[str, str], base_url: str, token: str, profile: Profi
     for var in ("ANTHROPIC_API_KEY", "FREECLAUDE_CLAUDE", *profile.key_vars()):
         env.pop(var, None)  # upstream keys stay with the gateway
     for var, value in gateway_env(base_url, token, profile, main_tier(claude_args)).items():
-        if var in ("API_TIMEOUT_MS", "CLAUDE_CODE_MAX_OUTPUT_TOKENS"):
+        if var in USER_KEEPS:
             env.setdefault(var, value)
         else:
             env[var] = value

@@ -6,6 +6,7 @@ stdlib sqlite3 in WAL mode, schema versioned with PRAGMA user_version and number
 import dataclasses
 import sqlite3
 import time
+from datetime import datetime
 from pathlib import Path
 
 MIGRATIONS = [
@@ -122,7 +123,8 @@ class Ledger:
         self.db.execute(_INSERT, dataclasses.astuple(a))
 
     def totals(self, *, since: float | None = None, profile: str | None = None, session: str | None = None) -> dict:
-        """Sums by tier, model, day and profile, plus the overall total and the commonest errors."""
+        """Sums by tier, model, day, profile and Claude Code session, plus the overall total and the
+        commonest errors."""
         clause, args = _where(since=since, profile=profile, session=session)
         out: dict = {}
         total = self.db.execute(f"SELECT {_TOTALS} FROM attempts {clause}", args).fetchone()
@@ -136,6 +138,15 @@ class Ledger:
             f"SELECT error, count(*) AS n FROM attempts {clause} {'AND' if clause else 'WHERE'} outcome != 'ok' "
             "AND error IS NOT NULL GROUP BY error ORDER BY n DESC, max(ts) DESC LIMIT 5", args).fetchall()
         out["errors"] = [{"error": r["error"], "count": r["n"]} for r in errors]
+        # Claude Code's own sessions, in the order they began: what tells them apart when one
+        # gateway serves them all. Requests that name none (other clients) count in the rest only.
+        named = f"{clause} {'AND' if clause else 'WHERE'} client_session IS NOT NULL"
+        rows = self.db.execute(
+            f"SELECT client_session AS k, min(ts) AS first_ts, max(ts) AS last_ts, {_TOTALS} "
+            f"FROM attempts {named} GROUP BY k ORDER BY first_ts", args).fetchall()
+        out["by_session"] = {r["k"]: {"first": iso(r["first_ts"]), "last": iso(r["last_ts"]),
+                                      **_clean({k: r[k] for k in r.keys() if k not in ("k", "first_ts", "last_ts")})}
+                             for r in rows}
         return out
 
     def close(self) -> None:
@@ -156,6 +167,11 @@ def _where(**filters) -> tuple[str, list]:
             where.append(f"{columns[name]} ?")
             args.append(value)
     return ("WHERE " + " AND ".join(where)) if where else "", args
+
+
+def iso(ts: float) -> str:
+    """A time as local ISO 8601, to the second."""
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
 
 
 def _clean(row: dict) -> dict:

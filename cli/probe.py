@@ -5,6 +5,7 @@ parallel tool calls and a streamed answer, `rounds` times; the table shows succe
 accuracy, latency, time to first token, tokens/s and price.
 """
 
+import contextlib
 import json
 import statistics
 import time
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from freeclaude import home
 from freeclaude.profiles import TIERS, Profile
+from freeclaude.providers import Model
 from freeclaude.config import Config
 from freeclaude.server import Server
 from freeclaude.translate import sse
@@ -31,7 +33,7 @@ WEATHER = {
 SYSTEM = "You are a precise assistant. When a tool fits the request, call it instead of answering in text."
 
 
-def _probes() -> list[tuple[str, dict, object]]:
+def probes() -> list[tuple[str, dict, object]]:
     """(name, request body without model, check) — check gets the final message, returns (ok, tool_ok)."""
 
     def plain(msg):
@@ -72,7 +74,7 @@ def _norm(args: dict) -> dict:
     return {k: v.strip().lower() if isinstance(v, str) else v for k, v in args.items()}
 
 
-async def _send(session: aiohttp.ClientSession, server: Server, body: dict) -> tuple[dict | None, float, float | None, str | None]:
+async def send(session: aiohttp.ClientSession, server: Server, body: dict) -> tuple[dict | None, float, float | None, str | None]:
     """The final message, latency, time to first token, error."""
     start = time.monotonic()
     first = None
@@ -95,25 +97,37 @@ async def _send(session: aiohttp.ClientSession, server: Server, body: dict) -> t
         return accumulate(events), time.monotonic() - start, first, None
 
 
-async def run(profile: Profile, console: Console, rounds: int = 2) -> list[dict]:
-    server = Server(Config(profile=profile, ledger_path=home.ledger_path(), max_wait=30))
-    await server.start()
-    targets: dict[tuple[str, str], tuple[list[str], object]] = {}  # a model shared by tiers is probed once
+def first_models(profile: Profile) -> list[tuple[list[str], Model]]:
+    """Each tier's first model, with the tiers it serves: a model shared by tiers comes once."""
+    targets: dict[tuple[str, str], tuple[list[str], Model]] = {}
     for tier in TIERS:
         chain = profile.chain(tier)
         if chain:
             targets.setdefault((chain[0].provider, chain[0].name), ([], chain[0]))[0].append(tier)
-    probes = _probes()
-    results = []
+    return list(targets.values())
+
+
+@contextlib.asynccontextmanager
+async def gateway(profile: Profile, max_wait: float = 30, timeout: float | None = None):
+    """A short-lived gateway in this process and a client session for it."""
+    server = Server(Config(profile=profile, ledger_path=home.ledger_path(), max_wait=max_wait))
+    await server.start()
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
-            with Progress(console=console, transient=True) as progress:
-                for tiers, model in targets.values():
-                    tier = ", ".join(tiers)
-                    task = progress.add_task(f"{tier}: {model.provider}:{model.name}", total=rounds * len(probes))
-                    results.append(await _tier(session, server, tier, model, probes, rounds, progress, task))
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+            yield session, server
     finally:
         await server.stop()
+
+
+async def run(profile: Profile, console: Console, rounds: int = 2) -> list[dict]:
+    checks = probes()
+    results = []
+    async with gateway(profile) as (session, server):
+        with Progress(console=console, transient=True) as progress:
+            for tiers, model in first_models(profile):
+                tier = ", ".join(tiers)
+                task = progress.add_task(f"{tier}: {model.provider}:{model.name}", total=rounds * len(checks))
+                results.append(await _tier(session, server, tier, model, checks, rounds, progress, task))
     return results
 
 
@@ -122,7 +136,7 @@ async def _tier(session, server, tier, model, probes, rounds, progress, task) ->
     ok = tool_ok = tool_total = 0
     for _ in range(rounds):
         for name, body, check in probes:
-            msg, latency, ttft, error = await _send(session, server, {"model": model.name, **body})
+            msg, latency, ttft, error = await send(session, server, {"model": model.name, **body})
             progress.advance(task)
             latencies.append(latency)
             if error:

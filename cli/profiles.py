@@ -8,15 +8,13 @@ order, and optionally a `[search]` table: the backend that runs web searches.
 
 import dataclasses
 import functools
-import os
 import re
-import tempfile
 import tomllib
 from pathlib import Path
 
-
 from freeclaude import home
 from freeclaude.errors import FreeclaudeError
+from freeclaude.files import write_atomic
 from freeclaude.providers import AUTHS, KINDS, LIMIT_NAMES, SEARCH_KINDS, SEARCH_URLS, Limits, Model, Provider, Quirks, Search
 
 TIERS = ("opus", "sonnet", "haiku", "fable")  # what Claude Code asks for (its /model offers Fable)
@@ -296,18 +294,9 @@ def load_toml(path: Path) -> dict:
 
 
 def write_toml(path: Path, data: dict) -> None:
-    """Atomically: a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
-    try:
-        import tomli_w  # only writing needs it
+    import tomli_w  # only writing needs it
 
-        with os.fdopen(fd, "wb") as f:
-            tomli_w.dump(data, f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(path, tomli_w.dumps(data).encode())
 
 
 class Store:

@@ -9,6 +9,8 @@ from rich.table import Table
 
 from freeclaude.profiles import TIERS, Profile
 
+SESSIONS_SHOWN = 10
+
 
 def _usd(value: float) -> str:
     return f"${value:,.4f}" if value < 0.1 else f"${value:,.2f}"
@@ -85,5 +87,19 @@ def print_stats(console: Console, totals: dict, heading: str) -> None:
     console.print(usage_table(totals["by_model"], "by model", "model"))
     console.print(usage_table(totals["by_day"], "by day", "day"))
     console.print(usage_table(totals["by_profile"], "by profile", "profile"))
+    sessions = totals.get("by_session") or {}
+    if sessions:
+        recent = list(sessions.items())[-SESSIONS_SHOWN:]
+        # started first, then Claude Code's session id (its start, as `claude --resume` lists them)
+        rows = {f"{r['first'][:16].replace('T', ' ')} {sid[:8]}": r for sid, r in recent}
+        title = "by Claude Code session" + (f" (the last {SESSIONS_SHOWN} of {len(sessions)}; --json has all)"
+                                            if len(sessions) > SESSIONS_SHOWN else "")
+        console.print(usage_table(rows, title, "started, session"))
     _estimated_note(console, totals)
     _errors_note(console, totals)
+
+
+def usage_line(total: dict) -> str:
+    """One line for a total: requests, tokens, cost and the list price."""
+    return (f"{_n(total['requests'])} requests, {_n(total['input_tokens'])} tokens in, {_n(total['output_tokens'])} out, "
+            f"{_usd(total['cost_usd'])} (Anthropic's list price: {_usd(total['list_price_usd'])})")

@@ -133,3 +133,36 @@ def test_web_searches_and_image_descriptions_show_in_the_bill_and_stats(home):
 def test_no_searches_no_column(home):
     fill(home / "usage.db")
     assert "searches" not in cli("stats").output
+
+
+def test_usage_by_claude_code_session(home):
+    """One gateway, two Claude Code sessions and a client that names none: each session apart,
+    in the order it began; the unnamed requests count in the totals only."""
+    now = time.time()
+    with Ledger(home / "usage.db") as ledger:
+        ledger.record(attempt(request_id="a1", client_session="sess-late-0000", ts=now - 60, input_tokens=7))
+        ledger.record(attempt(request_id="b1", client_session="sess-early-111", ts=now - 600, input_tokens=5))
+        ledger.record(attempt(request_id="b2", client_session="sess-early-111", ts=now - 300, input_tokens=6,
+                              outcome="api_error", status=500))
+        ledger.record(attempt(request_id="c1", ts=now - 30, input_tokens=100))
+    data = json.loads(cli("stats", "--json").output)
+    sessions = data["by_session"]
+    assert list(sessions) == ["sess-early-111", "sess-late-0000"]
+    early = sessions["sess-early-111"]
+    assert (early["requests"], early["input_tokens"], early["errors"]) == (2, 11, 1)
+    assert early["first"] < early["last"] and early["first"].startswith(time.strftime("%Y-"))
+    assert data["total"]["input_tokens"] == 118
+    assert json.loads(cli("stats", "--json", "--since", "2m").output)["by_session"].keys() == {"sess-late-0000"}
+    out = cli("stats").output
+    assert "by Claude Code session" in out
+    assert out.index("sess-ear") < out.index("sess-lat")
+
+
+def test_only_the_latest_sessions_are_tabled(home):
+    now = time.time()
+    with Ledger(home / "usage.db") as ledger:
+        for i in range(report.SESSIONS_SHOWN + 2):
+            ledger.record(attempt(request_id=f"r{i}", client_session=f"s{i:02d}-session", ts=now - 1000 + i))
+    out = cli("stats").output
+    assert f"the last {report.SESSIONS_SHOWN} of {report.SESSIONS_SHOWN + 2}" in out
+    assert "s00-sess" not in out and f"s{report.SESSIONS_SHOWN + 1:02d}-sess" in out

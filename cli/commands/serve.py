@@ -1,30 +1,55 @@
-"""`freeclaude serve`: the gateway alone, in the foreground, for IDE extensions and other clients."""
+"""`freeclaude serve`: the gateway alone, in the foreground, for IDE extensions and other clients.
+With --background (what `freeclaude start` runs, detached) it uses the background gateway's
+token and records itself for `status`, `stop` and `env` instead of printing."""
 
 import asyncio
 import logging
+import os
+import signal
 import sys
+import time
 
 from freeclaude import home
 from freeclaude.config import Config
 from freeclaude.profiles import Store
 
+log = logging.getLogger("freeclaude")
 
-def main(profile: str | None, host: str, port: int, token: str | None) -> None:
+
+def main(profile: str | None, host: str, port: int, token: str | None, background: bool = False) -> None:
     from freeclaude.render import err, out
     from freeclaude.server import Server
 
     config = Config(profile=Store().resolve(profile), host=host, port=port, ledger_path=home.ledger_path())
-    if token:
+    if background:
+        from freeclaude import background as bg
+
+        config.token = bg.token()
+    elif token:
         config.token = token
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     server = Server(config)
 
     def ready(base_url: str) -> None:
+        if background:
+            bg.write_state(bg.State(pid=os.getpid(), base_url=base_url, profile=server.profile.name,
+                                    started=time.time(), session=config.session))
+            log.info("gateway listening on %s, profile %s, pid %d", base_url, server.profile.name, os.getpid())
+            return
         out.print(f"ANTHROPIC_BASE_URL={base_url}", highlight=False)
         out.print(f"ANTHROPIC_AUTH_TOKEN={config.token}", highlight=False)
         err.print(f"[dim]profile {server.profile.name}; Ctrl-C stops[/dim]")
 
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         asyncio.run(server.serve(ready))
     except KeyboardInterrupt:
-        pass  # Ctrl-C is how serve is meant to end
+        pass  # Ctrl-C (or SIGTERM) is how serve is meant to end
+    finally:
+        if background:
+            bg.clear_state(os.getpid())
+
+
+def _interrupt(sig, frame) -> None:
+    """SIGTERM ends serve as Ctrl-C does: the server closes and every ledger row is written."""
+    raise KeyboardInterrupt

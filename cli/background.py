@@ -1,0 +1,261 @@
+"""The gateway in the background (`freeclaude start`): one per user, on a fixed port, with a
+token that stays the same across restarts, so that settings files written once (`freeclaude ide
+install`) keep working.
+
+Its files, in the data dir: `gateway.token` (0600, created once), `gateway.json` (written by the
+gateway itself once it listens, removed when it stops) and `logs/gateway.log` (its stdout and
+stderr). A gateway counts as running only when it answers at the recorded address with our
+token: a pid alone proves nothing after a crash, since pids are reused.
+"""
+
+import dataclasses
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from freeclaude import home
+from freeclaude.config import new_token
+from freeclaude.errors import FreeclaudeError
+from freeclaude.files import create_private, write_atomic
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+SLOW_ANSWER = 10.0
+LOG_ROTATE_BYTES = 10 * 1024 * 1024
+# Windows process creation flags (winbase.h): no console, and Ctrl-C in the starting console
+# does not reach it.
+DETACHED_PROCESS = 0x00000008
+CREATE_NEW_PROCESS_GROUP = 0x00000200
+
+
+@dataclasses.dataclass
+class State:
+    pid: int
+    base_url: str
+    profile: str
+    started: float
+    session: str  # the gateway's own session in the ledger
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.base_url).port or 0
+
+
+def token_path() -> Path:
+    return home.data_dir() / "gateway.token"
+
+
+def state_path() -> Path:
+    return home.data_dir() / "gateway.json"
+
+
+def log_path() -> Path:
+    return home.data_dir() / "logs" / "gateway.log"
+
+
+def token() -> str:
+    """The background gateway's token: made on first use, then the same for good."""
+    path = token_path()
+    create_private(path, new_token().encode())
+    value = path.read_text(encoding="utf-8").strip()
+    if not value:
+        raise FreeclaudeError(f"{path} is empty: delete it and run `freeclaude start` again")
+    return value
+
+
+def read_state() -> State | None:
+    try:
+        data = json.loads(state_path().read_text(encoding="utf-8"))
+        return State(**{f.name: data[f.name] for f in dataclasses.fields(State)})
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # half a file from a crash: as good as none, and replaced at the next start
+
+
+def write_state(state: State) -> None:
+    write_atomic(state_path(), json.dumps(dataclasses.asdict(state), indent=2).encode(), mode=0o600)
+
+
+def clear_state(pid: int | None = None) -> None:
+    """Removes the state file; with `pid`, only if it still names that process."""
+    if pid is not None:
+        state = read_state()
+        if state is not None and state.pid != pid:
+            return
+    try:
+        state_path().unlink()
+    except FileNotFoundError:
+        pass
+
+
+def answers(base_url: str, secret: str, timeout: float = 2.0) -> bool:
+    """True when a freeclaude gateway that knows `secret` answers at `base_url`. Plain
+    http.client: no proxy from the environment can get in the way of a loopback address."""
+    parts = urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        conn.request("GET", "/v1/models", headers={"Authorization": f"Bearer {secret}"})
+        resp = conn.getresponse()
+        return resp.status == 200 and isinstance(json.loads(resp.read()).get("data"), list)
+    except (OSError, ValueError, AttributeError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def pid_alive(pid: int, platform: str = sys.platform) -> bool | None:
+    """Whether `pid` names a live process; None where that cannot be asked without side
+    effects (on Windows os.kill(pid, 0) would send a Ctrl-C event)."""
+    if platform == "win32":
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    try:  # Linux: a zombie has ended, whoever is left to reap it
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(") ", 1)[-1][:1] != "Z"
+    except OSError:
+        return True
+
+
+@dataclasses.dataclass
+class Probe:
+    state: State | None  # what the state file says
+    running: bool  # and it answers with our token
+
+    @property
+    def stale(self) -> bool:
+        return self.state is not None and not self.running
+
+
+def probe() -> Probe:
+    state = read_state()
+    if state is None:
+        return Probe(None, False)
+    secret = token()
+    running = answers(state.base_url, secret)
+    if not running and pid_alive(state.pid) is not False:
+        # alive (or, on Windows, maybe): a gateway slow under load must not be taken for stale,
+        # or its state would be removed and the gateway left running unseen
+        running = answers(state.base_url, secret, timeout=SLOW_ANSWER)
+    return Probe(state, running)
+
+
+def detach_options(platform: str = sys.platform) -> dict:
+    """Popen options that leave the gateway on its own: no terminal, no session of ours, so a
+    closed terminal or Ctrl-C there does not reach it."""
+    if platform == "win32":
+        return {"creationflags": DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
+def start(profile: str, port: int, env, platform: str = sys.platform) -> tuple[State, str | None]:
+    """Starts the gateway and returns once it answers, with a note on a stale state file it
+    replaced. The caller checks first that none is running."""
+    found = probe()
+    note = None
+    if found.stale:
+        note = _stale_note(found.state, platform)
+        clear_state()
+    secret = token()
+    log = log_path()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    if log.exists() and log.stat().st_size > LOG_ROTATE_BYTES:
+        try:
+            os.replace(log, log.with_name(log.name + ".1"))
+        except OSError:
+            pass  # on Windows a process still holding it open keeps it in place: it grows on instead
+    argv = [sys.executable, "-m", "freeclaude", "serve", "--background", "--profile", profile, "--port", str(port)]
+    with open(log, "ab") as out:
+        offset = out.tell()
+        child = subprocess.Popen(argv, env=dict(env), cwd=home.data_dir(), stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=out, close_fds=True, **detach_options(platform))
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        state = read_state()
+        if state is not None and answers(state.base_url, secret):
+            return state, note
+        if child.poll() is not None:
+            raise GatewayFailed(f"the gateway exited with code {child.returncode} before it answered", log, offset)
+        time.sleep(0.1)
+    child.kill()
+    raise GatewayFailed(f"the gateway did not answer within {START_TIMEOUT:.0f} s", log, offset)
+
+
+def stop(platform: str = sys.platform) -> tuple[State | None, str]:
+    """Stops the running gateway: SIGTERM (its server then closes cleanly), or on Windows
+    TerminateProcess, which is what os.kill does there; every row already answered is in
+    the ledger either way. Returns what was found and what was done."""
+    found = probe()
+    if found.state is None:
+        return None, "no background gateway is running"
+    state = found.state
+    if not found.running:
+        note = _stale_note(state, platform)
+        clear_state()
+        return state, note
+    os.kill(state.pid, signal.SIGTERM)
+    if not _wait_gone(state, platform, STOP_TIMEOUT) and platform != "win32":
+        os.kill(state.pid, signal.SIGKILL)
+        _wait_gone(state, platform, STOP_TIMEOUT)
+    clear_state(state.pid)
+    return state, f"stopped the gateway at {state.base_url} (pid {state.pid})"
+
+
+class GatewayFailed(FreeclaudeError):
+    """The gateway did not come up: the message, and the lines it logged while trying."""
+
+    def __init__(self, message: str, log: Path, offset: int) -> None:
+        super().__init__(f"{message}; its log: {log}")
+        with open(log, "rb") as f:
+            f.seek(offset)
+            self.log_lines = f.read().decode("utf-8", "replace").splitlines()[-15:]
+
+
+def _wait_gone(state: State, platform: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    secret = token()
+    while time.monotonic() < deadline:
+        if pid_alive(state.pid, platform) is False or (platform == "win32" and not answers(state.base_url, secret, 0.5)):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _stale_note(state: State, platform: str) -> str:
+    return f"removed a stale {state_path().name} left by a gateway that did not stop cleanly: {_why_stale(state, platform)}"
+
+
+def _why_stale(state: State, platform: str) -> str:
+    alive = pid_alive(state.pid, platform)
+    if alive is False:
+        return f"pid {state.pid} no longer runs"
+    if alive:
+        return f"pid {state.pid} runs, but is not a freeclaude gateway answering at {state.base_url} (left alone)"
+    return f"nothing answers at {state.base_url}"
+
+
+def not_running(found: Probe) -> FreeclaudeError:
+    why = f" (the last one did not stop cleanly: {_why_stale(found.state, sys.platform)})" if found.stale else ""
+    return FreeclaudeError(f"no background gateway is running{why}: start one with `freeclaude start`")
+
+
+def running_env() -> tuple[State, dict[str, str]]:
+    """The running gateway, and the variables that point a Claude Code at it: those `run` sets."""
+    from freeclaude import launcher
+    from freeclaude.profiles import Store
+
+    found = probe()
+    if not found.running:
+        raise not_running(found)
+    return found.state, launcher.gateway_env(found.state.base_url, token(), Store().load(found.state.profile))
