@@ -54,11 +54,13 @@ def run(
     profile: ProfileOpt = None,
     port: Annotated[int, typer.Option(help="Port for the gateway (default: any free one).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary at exit.")] = False,
+    no_statusline: Annotated[bool, typer.Option("--no-statusline",
+                                                help="Leave Claude Code's status line alone.")] = False,
 ) -> None:
     """Run Claude Code through freeclaude. Arguments after the options (or after --) go to claude."""
     from freeclaude.commands import run
 
-    raise typer.Exit(run.main(profile, port, quiet, ctx.args))
+    raise typer.Exit(run.main(profile, port, quiet, ctx.args, statusline=not no_statusline))
 
 
 @app.command()
@@ -72,6 +74,14 @@ def serve(
     from freeclaude.commands import serve
 
     serve.main(profile, host, port, token)
+
+
+@app.command()
+def statusline() -> None:
+    """Claude Code's statusLine command: reads its session JSON on stdin, prints one line."""
+    from freeclaude import statusline
+
+    statusline.main()
 
 
 # ---------------------------------------------------------------- profile

@@ -4,11 +4,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from freeclaude.pricing import usd
 from freeclaude.profiles import TIERS
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.4f}" if value < 0.1 else f"${value:,.2f}"
 
 
 def _n(value: int) -> str:
@@ -19,8 +16,8 @@ def usage_table(rows: dict[str, dict], title: str, key_header: str, total: dict 
     """Per key: requests, tokens, cost, list price, saved, requests a fallback model answered, errors."""
 
     def cells(name: str, r: dict) -> list[str]:
-        return [name, _n(r["requests"]), _n(r["input_tokens"]), _n(r["output_tokens"]), _usd(r["cost_usd"]),
-                _usd(r["list_price_usd"]), _usd(max(r["list_price_usd"] - r["cost_usd"], 0.0)),
+        return [name, _n(r["requests"]), _n(r["input_tokens"]), _n(r["output_tokens"]), usd(r["cost_usd"]),
+                usd(r["list_price_usd"]), usd(max(r["list_price_usd"] - r["cost_usd"], 0.0)),
                 _n(r["fallbacks"]), _n(r["errors"])]
 
     order = [t for t in (*TIERS, "default") if t in rows] + sorted(k for k in rows if k not in (*TIERS, "default"))
@@ -43,12 +40,13 @@ def _estimated_note(console: Console, totals: dict) -> None:
         console.print(f"[dim]{n} attempt(s) got no usage from the upstream: their tokens are estimated.[/dim]")
 
 
-def print_summary(console: Console, totals: dict, profile: str) -> None:
-    """The bill at the end of `run`: per tier, on stderr."""
+def print_summary(console: Console, totals: dict, profile: str, why: str = "") -> None:
+    """The bill at the end of `run`: per tier, on stderr. `why`: what picked the profile."""
+    which = f"profile {profile}" + (f" ({why})" if why else "")
     if not totals["by_tier"]:
-        console.print(f"[dim]freeclaude: no model requests this session (profile {profile}).[/dim]")
+        console.print(f"[dim]freeclaude: no model requests this session ({which}).[/dim]", highlight=False)
         return
-    console.print(usage_table(totals["by_tier"], f"freeclaude: this session on profile {profile}", "tier", totals["total"]))
+    console.print(usage_table(totals["by_tier"], f"freeclaude: this session on {which}", "tier", totals["total"]))
     _estimated_note(console, totals)
 
 
