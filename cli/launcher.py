@@ -6,7 +6,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from freeclaude import background, home, sessions, tether
@@ -132,11 +132,12 @@ def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Map
             child = tether.spawn([claude, *extra, *claude_args], child_env(env, base_url, config.token, profile, claude_args))
         except OSError as e:
             raise FreeclaudeError(f"cannot start {claude}: {e.strerror}") from None
-        _forward_signals(child.proc)
+        told = _forward_signals(child.proc)
         import asyncio  # only now: Claude Code is already starting
 
         def daemon() -> int | None:
-            return background.daemon(home.claude_dir(env), child.proc.pid, started, time.time(), cwd)
+            """A daemon our Claude Code left behind, unless we were told to stop (SIGTERM, SIGHUP)."""
+            return None if told else background.daemon(home.claude_dir(env), child.proc.pid, started, time.time(), cwd)
 
         try:
             returncode = asyncio.run(_serve(config, child, daemon))
@@ -149,7 +150,7 @@ def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Map
     return exit_code(returncode), config.session
 
 
-async def _serve(config: Config, child: tether.Child, daemon) -> int:
+async def _serve(config: Config, child: tether.Child, daemon: Callable[[], int | None]) -> int:
     import asyncio
 
     from freeclaude.server import Server  # aiohttp: loaded while Claude Code starts
@@ -200,10 +201,15 @@ def _hold_signals() -> dict:
     return previous
 
 
-def _forward_signals(proc) -> None:
+def _forward_signals(proc) -> list[int]:
+    """Passes SIGTERM and SIGHUP on; the list it returns fills with the signals received."""
+    received: list[int] = []
+
     def forward(sig, frame) -> None:
+        received.append(sig)
         if proc.returncode is None:
             proc.send_signal(sig)
 
     for sig in _FORWARDED:
         signal.signal(sig, forward)
+    return received

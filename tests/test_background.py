@@ -10,7 +10,7 @@ import sys
 import time
 
 from freeclaude.background import LOCK, alive, daemon
-from tests.standin import start_run
+from tests.standin import start_run, until_ready
 
 
 def lock(tmp_path, pid: int, spawner: int, cwd: str = "/somewhere", started: float | None = None) -> None:
@@ -77,6 +77,20 @@ async def test_ctrl_c_stops_serving_a_daemon_at_once(tmp_path, standin, fake):
         _, stderr = await asyncio.wait_for(proc.communicate(), 20)
         assert proc.returncode == 0 and b"Traceback" not in stderr and b"no model requests" in stderr
         assert alive(daemon_pid)  # it was not ours to end
+    finally:
+        if daemon_pid:
+            os.kill(daemon_pid, signal.SIGKILL)
+
+
+async def test_told_to_stop_it_does_not_wait_for_a_daemon(tmp_path, standin, fake):
+    proc = await start_run(tmp_path, standin, fake.url, "--daemon", "--wait", env={"STANDIN_DAEMON_DELAY": "30"})
+    daemon_pid = None
+    try:
+        await until_ready(tmp_path)  # the lock is written before
+        daemon_pid = json.loads((tmp_path / "user-home" / ".claude" / LOCK).read_text())["pid"]
+        proc.send_signal(signal.SIGTERM)  # to freeclaude alone, as a service manager sends it
+        _, stderr = await asyncio.wait_for(proc.communicate(), 20)
+        assert proc.returncode == 128 + signal.SIGTERM and b"background sessions" not in stderr
     finally:
         if daemon_pid:
             os.kill(daemon_pid, signal.SIGKILL)

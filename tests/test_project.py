@@ -44,22 +44,22 @@ def test_a_bad_file_is_an_error_that_names_it(tmp_path, store, text, says):
     assert str(e.value).startswith(str(tmp_path / FILE)) and says in str(e.value)
 
 
-async def test_run_uses_it_and_the_summary_says_so(tmp_path, standin, fake):
+async def run_in_project(tmp_path, standin, fake, text: str):
+    """`freeclaude run` (no --profile) in a project whose .freeclaude.toml holds `text`."""
     project = tmp_path / "project"
     project.mkdir()
-    (project / FILE).write_text('profile = "p"\n')
+    (project / FILE).write_text(text)
     proc = await start_run(tmp_path, standin, fake.url, "--exit", "0", run_opts=())
     _, stderr = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0
-    assert f"profile p (from {project / FILE})" in stderr.decode().replace("\n", "")
+    return proc.returncode, stderr.decode(), project / FILE
+
+
+async def test_run_uses_it_and_the_summary_says_so(tmp_path, standin, fake):
+    code, stderr, path = await run_in_project(tmp_path, standin, fake, 'profile = "p"\n')
+    assert code == 0 and f"profile p (from {path})" in stderr.replace("\n", "")
 
 
 async def test_a_bad_file_stops_run_with_one_line(tmp_path, standin, fake):
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / FILE).write_text('profile = "missing"\n')
-    proc = await start_run(tmp_path, standin, fake.url, "--exit", "0", run_opts=())
-    _, stderr = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 1
-    assert stderr.decode().startswith(f"freeclaude: {project / FILE}: no profile named 'missing'")
-    assert "Traceback" not in stderr.decode()
+    code, stderr, path = await run_in_project(tmp_path, standin, fake, 'profile = "missing"\n')
+    assert code == 1 and stderr.startswith(f"freeclaude: {path}: no profile named 'missing'")
+    assert "Traceback" not in stderr
