@@ -12,7 +12,8 @@ fast as it can, `freeclaude serve` in front of it, and this client. It prints:
     capture in tests/wire, its elided prose put back as filler of the same length), and the
     translation cost per streamed chunk;
   * `freeclaude --version`, and `freeclaude run` until the child `claude` (a stand-in shell
-    script) starts.
+    script) starts;
+  * `freeclaude statusline` as Claude Code runs it (through a shell, its session JSON on stdin).
 
 Usage: python benchmarks/overhead.py [--rounds 400]
 """
@@ -205,11 +206,13 @@ def in_process() -> dict:
 
 
 def startup(env: dict) -> dict:
-    """Wall times of `freeclaude --version`, and of `freeclaude run` until the child starts."""
+    """Wall times of `freeclaude --version`, of `freeclaude run` until the child starts, and of
+    the statusline command as Claude Code runs it."""
     tmp = Path(tempfile.mkdtemp(prefix="freeclaude-start-"))
     stamp = tmp / "started"
     claude = tmp / "claude"
-    claude.write_text(f'#!/bin/sh\ndate +%s%N > "{stamp}"\n')
+    # (run asks a claude it has not seen before its version, once)
+    claude.write_text(f'#!/bin/sh\n[ "$1" = --version ] && echo "2.1.330 (Claude Code)" && exit\ndate +%s%N > "{stamp}"\n')
     claude.chmod(0o755)
     exe = Path(sys.executable).with_name("freeclaude")
     run_env = {**env, "FREECLAUDE_CLAUDE": str(claude)}
@@ -222,7 +225,30 @@ def startup(env: dict) -> dict:
         subprocess.run([exe, "run", "--quiet", "--profile", "bench"], env=run_env, check=True)
         run.append((int(stamp.read_text()) - start_ns) / 1e9)
     return {"version_ms": statistics.median(version) * 1e3, "run_to_exec_ms": statistics.median(run) * 1e3,
-            "run_to_exec_spread_ms": (min(run) * 1e3, max(run) * 1e3)}
+            "run_to_exec_spread_ms": (min(run) * 1e3, max(run) * 1e3), **statusline(tmp)}
+
+
+def statusline(tmp: Path) -> dict:
+    """`freeclaude statusline` as Claude Code 2.1.330 runs it: the command `run` gives it, the
+    session JSON it sends on stdin, the state file the gateway keeps for that session."""
+    from freeclaude.ledger import Attempt
+    from freeclaude.sessions import DIR_ENV, Board
+    from freeclaude.statusline import command
+
+    stdin = json.loads((ROOT / "tests" / "captures" / "claude-code-2.1.330-statusline.json").read_text())["stdin"]
+    Board(str(tmp / "sessions")).record(Attempt(
+        session="bench", request_id="req_1", profile="bench", tier="opus", requested_model=stdin["model"]["id"],
+        provider="local", upstream_model="m", stream=True, position=0, attempt=0, input_tokens=1200, output_tokens=34,
+        client_session=stdin["session_id"]), {})
+    data, env = json.dumps(stdin).encode(), {**os.environ, DIR_ENV: str(tmp / "sessions")}
+    times = []
+    for _ in range(21):
+        start = time.perf_counter()
+        out = subprocess.run(command(), shell=True, input=data, env=env, capture_output=True, check=True).stdout
+        times.append(time.perf_counter() - start)
+    assert out.startswith(b"local:m"), out
+    return {"statusline_ms": statistics.median(times[1:]) * 1e3, "statusline_spread_ms": (min(times[1:]) * 1e3,
+                                                                                            max(times[1:]) * 1e3)}
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -283,6 +309,8 @@ def main() -> None:
     print(f"freeclaude --version: {starts['version_ms']:.0f} ms; freeclaude run to the child's start: "
           f"{starts['run_to_exec_ms']:.0f} ms (min {starts['run_to_exec_spread_ms'][0]:.0f}, "
           f"max {starts['run_to_exec_spread_ms'][1]:.0f}), medians of 15")
+    print(f"freeclaude statusline, as Claude Code runs it: {starts['statusline_ms']:.1f} ms (min "
+          f"{starts['statusline_spread_ms'][0]:.1f}, max {starts['statusline_spread_ms'][1]:.1f}), median of 20")
 
 
 if __name__ == "__main__":

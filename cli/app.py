@@ -63,11 +63,13 @@ def run(
     profile: ProfileOpt = None,
     port: Annotated[int, typer.Option(help="Port for the gateway (default: any free one).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary at exit.")] = False,
+    no_statusline: Annotated[bool, typer.Option("--no-statusline",
+                                                help="Leave Claude Code's status line alone.")] = False,
 ) -> None:
     """Run Claude Code through freeclaude. Arguments after the options (or after --) go to claude."""
     from freeclaude.commands import run
 
-    raise typer.Exit(run.main(profile, port, quiet, ctx.args))
+    raise typer.Exit(run.main(profile, port, quiet, ctx.args, statusline=not no_statusline))
 
 
 @app.command()
@@ -165,6 +167,14 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     from freeclaude.commands import doctor
 
     raise typer.Exit(doctor.main(as_json))
+
+
+@app.command()
+def statusline() -> None:
+    """Claude Code's statusLine command: reads its session JSON on stdin, prints one line."""
+    from freeclaude import statusline
+
+    statusline.main()
 
 
 # ---------------------------------------------------------------- profile

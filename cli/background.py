@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from freeclaude import home
+from freeclaude import home, processes
 from freeclaude.config import new_token
 from freeclaude.errors import FreeclaudeError
 from freeclaude.files import create_private, write_atomic
@@ -110,24 +110,6 @@ def answers(base_url: str, secret: str, timeout: float = 2.0) -> bool:
         conn.close()
 
 
-def pid_alive(pid: int, platform: str = sys.platform) -> bool | None:
-    """Whether `pid` names a live process; None where that cannot be asked without side
-    effects (on Windows os.kill(pid, 0) would send a Ctrl-C event)."""
-    if platform == "win32":
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    try:  # Linux: a zombie has ended, whoever is left to reap it
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            return f.read().rsplit(") ", 1)[-1][:1] != "Z"
-    except OSError:
-        return True
-
-
 @dataclasses.dataclass
 class Probe:
     state: State | None  # what the state file says
@@ -144,7 +126,7 @@ def probe() -> Probe:
         return Probe(None, False)
     secret = token()
     running = answers(state.base_url, secret)
-    if not running and pid_alive(state.pid) is not False:
+    if not running and processes.alive(state.pid) is not False:
         # alive (or, on Windows, maybe): a gateway slow under load must not be taken for stale,
         # or its state would be removed and the gateway left running unseen
         running = answers(state.base_url, secret, timeout=SLOW_ANSWER)
@@ -226,7 +208,7 @@ def _wait_gone(state: State, platform: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     secret = token()
     while time.monotonic() < deadline:
-        if pid_alive(state.pid, platform) is False or (platform == "win32" and not answers(state.base_url, secret, 0.5)):
+        if processes.alive(state.pid, platform) is False or (platform == "win32" and not answers(state.base_url, secret, 0.5)):
             return True
         time.sleep(0.05)
     return False
@@ -237,7 +219,7 @@ def _stale_note(state: State, platform: str) -> str:
 
 
 def _why_stale(state: State, platform: str) -> str:
-    alive = pid_alive(state.pid, platform)
+    alive = processes.alive(state.pid, platform)
     if alive is False:
         return f"pid {state.pid} no longer runs"
     if alive:

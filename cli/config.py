@@ -32,6 +32,7 @@ class Config:
     port: int = 0
     sock: socket.socket | None = None  # already listening (run binds before it starts Claude Code)
     ledger_path: Path | None = None
+    state_dir: Path | None = None  # per Claude Code session, for the statusline (sessions.py)
     session: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:12])
     max_body: int = 32 * 1024 * 1024  # Anthropic's own request limit
     max_wait: float = 90.0  # longest a request waits for a rate-limited model to cool down

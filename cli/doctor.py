@@ -87,9 +87,9 @@ async def tiers(profile: Profile) -> list[Check]:
             where = f"{model.provider}:{model.name}"
             start = time.monotonic()
             try:
-                msg, latency, _, error = await probe.send(session, server, {"model": model.name, **body})
+                _, latency, _, error = await probe.send(session, server, {"model": model.name, **body})
             except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError) as e:
-                msg, latency, error = None, time.monotonic() - start, f"no answer: {e or type(e).__name__}"
+                latency, error = time.monotonic() - start, f"no answer: {e or type(e).__name__}"
             if error:
                 out.append(Check(name, FAIL, f"{where}: {error}",
                                  f"`freeclaude profile test {profile.name}` for details, or another model in the chain"))

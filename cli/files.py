@@ -6,9 +6,10 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+def write_atomic(path: Path, data: bytes, mode: int | None = None, sync: bool = True) -> None:
     """Replaces `path` with `data`. A symlink is followed (a dotfiles manager's link stays a
-    link); `mode` sets the new file's permission bits, else an existing file's are kept."""
+    link); `mode` sets the new file's permission bits, else an existing file's are kept (a new
+    one is 0600). `sync=False` for state that is rewritten often and worthless after a crash."""
     path = path.resolve() if path.is_symlink() else path
     path.parent.mkdir(parents=True, exist_ok=True)
     if mode is None and path.exists():
@@ -17,8 +18,9 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
         if mode is not None:
             os.chmod(tmp, mode)  # on Windows only the read-only bit means anything: harmless
         os.replace(tmp, path)

@@ -4,14 +4,17 @@ import logging
 import os
 import shutil
 import signal
-from collections.abc import Mapping, Sequence
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from freeclaude import home, tether
+from freeclaude import claude_settings, daemon, home, processes, sessions, tether
 from freeclaude.config import Config, listen
 from freeclaude.errors import FreeclaudeError
+from freeclaude.picker import picker_env, tier_vars
 from freeclaude.profiles import Profile
-from freeclaude.router import tier_of
+from freeclaude.tiers import TIERS, tier_of
 
 # Local models can take minutes to read Claude Code's prompt before the first token.
 API_TIMEOUT_MS = "1800000"
@@ -19,6 +22,7 @@ INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
 AUTO_COMPACT_MIN = 100_000
 # What gateway_env sizes for the model that a value the user set stays theirs over.
 USER_KEEPS = ("API_TIMEOUT_MS", "CLAUDE_CODE_MAX_OUTPUT_TOKENS")
+POLL_SECONDS = 1.0  # how often a daemon left behind is looked at
 
 
 def find_claude(env: Mapping[str, str]) -> str:
@@ -32,35 +36,45 @@ def find_claude(env: Mapping[str, str]) -> str:
     return found
 
 
-def main_tier(claude_args: Sequence[str]) -> str:
-    """The tier Claude Code's main loop will ask for: its --model, else opus (its default)."""
+def main_model(claude_args: Sequence[str]) -> str:
+    """What Claude Code's main loop will ask for: its --model, else opus (its default)."""
     for i, arg in enumerate(claude_args):
         if arg == "--model" and i + 1 < len(claude_args):
-            return tier_of(claude_args[i + 1])
+            return claude_args[i + 1]
         if arg.startswith("--model="):
-            return tier_of(arg.split("=", 1)[1])
+            return arg.split("=", 1)[1]
     return "opus"
 
 
 def gateway_env(base_url: str, token: str, profile: Profile, tier: str = "opus") -> dict[str, str]:
-    """The variables that point a Claude Code at a gateway, sized for the tier's first model."""
-    main = profile.chain(tier)[0]
+    """The variables that point a Claude Code at a gateway, sized for the first model of the
+    tier (or the model itself, when `tier` names one of the profile's models), with the /model
+    picker labelled by what each tier runs and the statusline's files named."""
+    main = profile.find(tier) or profile.chain(tier_of(tier))[0]
     env = {"ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_AUTH_TOKEN": token,
            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "API_TIMEOUT_MS": API_TIMEOUT_MS,
            # Ask for what the model can give: an answer that stops at a cap Claude Code did not
            # set reads to it as "exceeded the 128000 output token maximum".
-           "CLAUDE_CODE_MAX_OUTPUT_TOKENS": str(main.max_output_tokens)}
+           "CLAUDE_CODE_MAX_OUTPUT_TOKENS": str(main.max_output_tokens),
+           sessions.DIR_ENV: str(home.sessions_dir())}
     env.update(compact_env(main.context_window))
+    env.update(picker_env(profile))
     return env
 
 
 def child_env(base: Mapping[str, str], base_url: str, token: str, profile: Profile, claude_args: Sequence[str]) -> dict:
     """The child's environment: ours without the upstream keys, pointed at the gateway. A
-    timeout or output cap the user set stays theirs."""
+    timeout, output cap or tier model the user set stays theirs."""
     env = dict(base)
     for var in ("ANTHROPIC_API_KEY", "FREECLAUDE_CLAUDE", *profile.key_vars()):
         env.pop(var, None)  # upstream keys stay with the gateway
-    for var, value in gateway_env(base_url, token, profile, main_tier(claude_args)).items():
+    ours = gateway_env(base_url, token, profile, main_model(claude_args))
+    for tier in TIERS:  # a tier the user pointed at a model of their choosing keeps it, unlabelled by us
+        model_var, *labels = tier_vars(tier)
+        if model_var in base:
+            for var in (model_var, *labels):
+                ours.pop(var, None)
+    for var, value in ours.items():
         if var in USER_KEEPS:
             env.setdefault(var, value)
         else:
@@ -97,32 +111,43 @@ def exit_code(returncode: int) -> int:
     return returncode if returncode >= 0 else 128 - returncode
 
 
-def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0,
-        env: Mapping[str, str] | None = None) -> tuple[int, str]:
+def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Mapping[str, str] | None = None,
+        statusline: bool = True, claude: str | None = None) -> tuple[int, str]:
     """Runs Claude Code through a fresh gateway; returns its exit code and the gateway's session.
 
     Claude Code is started as soon as the port is bound and the keys are checked: the gateway
     (aiohttp and all) loads while Node does, and a request sent before it is up waits in the
     socket's backlog."""
     env = os.environ if env is None else env
-    claude = find_claude(env)
-    config = Config(profile=profile, ledger_path=home.ledger_path(), env=env)
+    claude = claude or find_claude(env)
+    config = Config(profile=profile, ledger_path=home.ledger_path(), state_dir=home.sessions_dir(), env=env)
     config.keys()  # a missing key is said now, before Claude Code takes the terminal
     config.sock = listen(config.host, port)
     base_url = "http://%s:%d" % config.sock.getsockname()[:2]
     previous = _hold_signals()
     try:
         try:
-            child = tether.spawn([claude, *claude_args], child_env(env, base_url, config.token, profile, claude_args))
+            cwd = os.getcwd()
+            child_environment = child_env(env, base_url, config.token, profile, claude_args)
+            ours = {var: child_environment[var] for var in gateway_env(base_url, config.token, profile)
+                    if var in child_environment}
+            settings = claude_settings.for_run(env, cwd, claude_args, home.data_dir(), ours, statusline)
+            started = time.time()
+            child = tether.spawn([claude, *settings.args, *claude_args], child_environment)
         except OSError as e:
             raise FreeclaudeError(f"cannot start {claude}: {e.strerror}") from None
-        _forward_signals(child.proc)
+        told = _forward_signals(child.proc)
         import asyncio  # only now: Claude Code is already starting
 
+        def left_behind() -> int | None:
+            """A daemon our Claude Code left behind, unless we were told to stop (SIGTERM, SIGHUP)."""
+            return None if told else daemon.daemon(home.claude_dir(env), child.proc.pid, started, time.time(), cwd)
+
         try:
-            returncode = asyncio.run(_serve(config, child))
+            returncode = asyncio.run(_serve(config, child, left_behind))
         finally:
             child.release()
+            settings.remove()
     finally:
         config.sock.close()
         for sig, handler in previous.items():
@@ -130,7 +155,7 @@ def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0,
     return exit_code(returncode), config.session
 
 
-async def _serve(config: Config, child: tether.Child) -> int:
+async def _serve(config: Config, child: tether.Child, left_behind: Callable[[], int | None]) -> int:
     import asyncio
 
     from freeclaude.server import Server  # aiohttp: loaded while Claude Code starts
@@ -143,9 +168,28 @@ async def _serve(config: Config, child: tether.Child) -> int:
         child.proc.wait()
         raise
     try:
-        return await asyncio.get_running_loop().run_in_executor(None, child.proc.wait)
+        returncode = await asyncio.get_running_loop().run_in_executor(None, child.proc.wait)
+        pid = left_behind()
+        if pid:
+            await _serve_background(pid)
+        return returncode
     finally:
         await server.stop()
+
+
+async def _serve_background(pid: int) -> None:
+    """Claude Code left background sessions behind under a daemon it started with our gateway
+    (daemon.py): serve them until the daemon ends, or until told to stop."""
+    import asyncio
+
+    stop: list[int] = []
+    for sig in (signal.SIGINT, *_FORWARDED):
+        signal.signal(sig, lambda sig, frame: stop.append(sig))  # run() puts the old handlers back
+    sys.stderr.write(f"freeclaude: Claude Code's background sessions use this gateway (daemon pid {pid}); it keeps "
+                     "serving until they end (`claude agents` lists them; Ctrl-C stops it now)\n")
+    sys.stderr.flush()
+    while not stop and processes.alive(pid) is True:
+        await asyncio.sleep(POLL_SECONDS)
 
 
 # Ctrl-C goes from the terminal to the whole foreground group, Claude Code included: we only have
@@ -162,10 +206,15 @@ def _hold_signals() -> dict:
     return previous
 
 
-def _forward_signals(proc) -> None:
+def _forward_signals(proc) -> list[int]:
+    """Passes SIGTERM and SIGHUP on; the list it returns fills with the signals received."""
+    received: list[int] = []
+
     def forward(sig, frame) -> None:
+        received.append(sig)
         if proc.returncode is None:
             proc.send_signal(sig)
 
     for sig in _FORWARDED:
         signal.signal(sig, forward)
+    return received

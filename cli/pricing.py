@@ -23,3 +23,8 @@ def list_price(tier: str, input_tokens: int, output_tokens: int, cache_read: int
     return scale * (
         input_tokens * price_in + output_tokens * price_out + cache_read * price_read + cache_write * price_write
     ) / 1e6
+
+
+def usd(value: float) -> str:
+    """Dollars as the bill and the statusline print them: cents only once there are some."""
+    return f"${value:,.4f}" if value < 0.1 else f"${value:,.2f}"

@@ -16,13 +16,16 @@ from freeclaude import home
 from freeclaude.errors import FreeclaudeError
 from freeclaude.files import write_atomic
 from freeclaude.providers import AUTHS, KINDS, LIMIT_NAMES, SEARCH_KINDS, SEARCH_URLS, Limits, Model, Provider, Quirks, Search
+from freeclaude.tiers import TIERS
 
-TIERS = ("opus", "sonnet", "haiku", "fable")  # what Claude Code asks for (its /model offers Fable)
 # default: for model names of no tier; vision: describes images for models that cannot see them
 CHAIN_TIERS = TIERS + ("default", "vision")
 # A tier left out borrows a chain: Fable is Claude Code's strongest, so it takes opus's first.
 _BORROW = {"fable": ("fable", "opus", "default", "sonnet", "haiku")}
 _BORROW_ANY = ("default", "sonnet", "opus", "haiku")
+# How the gateway's /v1/models names each model: Claude Code's /model keeps only the ids that
+# say claude or anthropic (2.1.330), and a model picked there is asked for by this id.
+MODEL_ID_PREFIX = "freeclaude/"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 # The settings a profile may hold are the dataclasses' fields (limits flattened into the table).
 _PROVIDER_KEYS = ({f.name for f in dataclasses.fields(Provider)} - {"name", "limits"}) | set(LIMIT_NAMES) | {"models"}
@@ -71,14 +74,15 @@ class Profile:
 
     @functools.cached_property
     def _by_name(self) -> dict[str, Model]:
-        names: dict[str, Model] = {}
+        names = {ref(m): m for m in self._models}  # first: "provider:model" wins over a bare name like it
         for m in self._models:
             names.setdefault(m.name, m)
         return names
 
     def find(self, name: str) -> Model | None:
-        """A model asked for by its upstream name rather than a tier (asked on every request)."""
-        return self._by_name.get(name)
+        """A model asked for by name rather than by tier: "provider:model", the same as /model
+        lists it (MODEL_ID_PREFIX first), or a bare upstream name. Asked on every request."""
+        return self._by_name.get(name.removeprefix(MODEL_ID_PREFIX))
 
     def key_vars(self) -> list[str]:
         found = {p.api_key_env for p in self.used_providers() if p.api_key_env}
@@ -89,6 +93,11 @@ class Profile:
     def used_providers(self) -> list[Provider]:
         names = dict.fromkeys(m.provider for m in self.models())
         return [self.providers[n] for n in names]
+
+
+def ref(model: Model) -> str:
+    """How a profile (and a user) names a model: "provider:model"."""
+    return f"{model.provider}:{model.name}"
 
 
 # ---------------------------------------------------------------- parsing

@@ -7,13 +7,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from freeclaude.pricing import usd
 from freeclaude.profiles import TIERS, Profile
 
 SESSIONS_SHOWN = 10
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.4f}" if value < 0.1 else f"${value:,.2f}"
 
 
 def _n(value: int) -> str:
@@ -26,8 +23,8 @@ def usage_table(rows: dict[str, dict], title: str, key_header: str, total: dict 
     searched = any(r.get("web_searches") for r in rows.values())
 
     def cells(name: str, r: dict) -> list[str]:
-        return [name, _n(r["requests"]), _n(r["input_tokens"]), _n(r["output_tokens"]), _usd(r["cost_usd"]),
-                _usd(r["list_price_usd"]), _usd(max(r["list_price_usd"] - r["cost_usd"], 0.0)),
+        return [name, _n(r["requests"]), _n(r["input_tokens"]), _n(r["output_tokens"]), usd(r["cost_usd"]),
+                usd(r["list_price_usd"]), usd(max(r["list_price_usd"] - r["cost_usd"], 0.0)),
                 _n(r["fallbacks"]), _n(r["errors"])] + ([_n(r.get("web_searches") or 0)] if searched else [])
 
     order = [t for t in (*TIERS, "default") if t in rows] + sorted(k for k in rows if k not in (*TIERS, "default"))
@@ -68,13 +65,14 @@ def search_note(profile: Profile) -> str | None:
     return f"web search: {profile.search.kind} at {profile.search.url}"
 
 
-def print_summary(console: Console, totals: dict, profile: str, notes: Sequence[str] = ()) -> None:
-    """The bill at the end of `run`: per tier (image descriptions under "vision"), on stderr,
-    then the notes (what runs web searches)."""
+def print_summary(console: Console, totals: dict, profile: str, why: str = "", notes: Sequence[str] = ()) -> None:
+    """The bill at the end of `run`: per tier (image descriptions under "vision"), on stderr, then
+    the notes (what runs web searches). `why`: what picked the profile."""
+    which = f"profile {profile}" + (f" ({why})" if why else "")
     if not totals["by_tier"]:
-        console.print(f"[dim]freeclaude: no model requests this session (profile {profile}).[/dim]")
+        console.print(f"[dim]freeclaude: no model requests this session ({escape(which)}).[/dim]", highlight=False)
     else:
-        console.print(usage_table(totals["by_tier"], f"freeclaude: this session on profile {profile}", "tier", totals["total"]))
+        console.print(usage_table(totals["by_tier"], f"freeclaude: this session on {which}", "tier", totals["total"]))
         _estimated_note(console, totals)
         _errors_note(console, totals)
     for note in notes:
@@ -102,4 +100,4 @@ def print_stats(console: Console, totals: dict, heading: str) -> None:
 def usage_line(total: dict) -> str:
     """One line for a total: requests, tokens, cost and the list price."""
     return (f"{_n(total['requests'])} requests, {_n(total['input_tokens'])} tokens in, {_n(total['output_tokens'])} out, "
-            f"{_usd(total['cost_usd'])} (Anthropic's list price: {_usd(total['list_price_usd'])})")
+            f"{usd(total['cost_usd'])} (Anthropic's list price: {usd(total['list_price_usd'])})")

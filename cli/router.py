@@ -4,20 +4,16 @@ whether the prompt fits each model's window."""
 import time
 from dataclasses import dataclass
 
-from freeclaude.profiles import TIERS, Profile
+from freeclaude.profiles import MODEL_ID_PREFIX, Profile, ref
 from freeclaude.providers import Model
-from freeclaude.translate.errors import too_long
+from freeclaude.tiers import tier_of
+from freeclaude.translate.errors import ApiError, too_long
 
 # Output room a model must have left after the prompt to count as fitting.
 MIN_OUTPUT = 1024
 # The estimate can be a few percent under a model's own count; leave room for that when
 # clamping max_tokens, since vLLM-style servers reject prompt + max_tokens > window.
 ESTIMATE_MARGIN_PCT = 5
-
-
-def tier_of(model_name: str) -> str:
-    lowered = model_name.lower()
-    return next((t for t in TIERS if t in lowered), "default")
 
 
 @dataclass(frozen=True)
@@ -59,6 +55,8 @@ class Router:
         named = tier is not None
         direct = None if named else self.profile.find(model_name)
         tier = tier or tier_of(model_name)
+        if direct is None and not named and (":" in model_name or model_name.startswith(MODEL_ID_PREFIX)):
+            raise self._unknown(model_name)  # a model named, not a tier: no tier is a stand-in for it
         chain = (direct,) if direct is not None else self.profile.chain(tier)
         # A model fits when, after the prompt and the estimate's margin, it has room for some
         # output: a request squeezed to a few tokens of answer helps nobody, while "prompt
@@ -87,6 +85,12 @@ class Router:
         """The same request planned again (after a window was learned)."""
         return self.plan(plan.requested, plan.estimate, plan.requested_max, plan.tier if plan.named else None)
 
+    def _unknown(self, name: str) -> ApiError:
+        models = [ref(m) for m in self.profile.models()]
+        shown = ", ".join(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
+        return ApiError(404, f"model {name!r} is not in profile {self.profile.name} (its models: {shown}; "
+                             "or ask for a tier: opus, sonnet, haiku, fable)")
+
     def window(self, model: Model) -> int:
         declared = model.window(self.profile.provider(model).limits)
         return min(declared, self._learned.get((model.provider, model.name), declared))
@@ -104,6 +108,11 @@ class Router:
     def cool(self, model: Model, seconds: float) -> None:
         key = (model.provider, model.name)
         self._cool_until[key] = max(self._cool_until.get(key, 0.0), self.clock() + seconds)
+
+    def cooldowns(self) -> dict[str, float]:
+        """Every model sitting out now: "provider:model" -> seconds left."""
+        now = self.clock()
+        return {f"{p}:{m}": until - now for (p, m), until in self._cool_until.items() if until > now}
 
     def cooling(self, model: Model) -> float:
         """Seconds until the model may be tried again (0 when it may now)."""

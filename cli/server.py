@@ -17,16 +17,16 @@ from collections.abc import Mapping
 import aiohttp
 from aiohttp import web
 
-from freeclaude import pricing
+from freeclaude import picker, pricing
 from freeclaude.config import Config, listen
 from freeclaude.ledger import Attempt, Ledger
 from freeclaude.limits import Exhausted, Pacer
-from freeclaude.profiles import TIERS
 from freeclaude.fallback import Fallback
 from freeclaude.router import Plan, Router, max_tokens_for, tier_of
 from freeclaude.search import backend as search_backend
 from freeclaude.searchloop import SearchLoop
 from freeclaude.translate import images, sse, websearch
+from freeclaude.sessions import Board
 from freeclaude.translate.errors import ApiError
 from freeclaude.translate.request import text_of
 from freeclaude.translate.validate import InvalidRequest, validate
@@ -48,14 +48,18 @@ class Server:
         keys = config.keys()
         self._endpoints = {p.name: Endpoint(p, keys[p.name], config.env) for p in config.profile.used_providers()}
         self.router = Router(config.profile)
+        self._models = picker.listing(config.profile)
         self.fallback = Fallback(self.router, max_wait=config.max_wait)
         self.pacer = Pacer(config.profile, max_wait=config.max_wait)
         self.search = search_backend(config.profile.search, config.search_key(), config.env)
         self.vision = Describer(self._describe if config.profile.chain("vision") else None, config.profile.name)
         self.ledger = Ledger(config.ledger_path) if config.ledger_path else None
+        self.board = Board(str(config.state_dir)) if config.state_dir else None
         # Ledger rows and log lines are written by this thread: a slow or locked disk never
         # stalls the event loop, and the stream's end never waits for them.
         self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="freeclaude-writer")
+        if self.board:
+            self._writer.submit(self.board.prune)
         self.session: aiohttp.ClientSession | None = None
         self.runner: web.AppRunner | None = None
         self.base_url = ""
@@ -152,16 +156,7 @@ class Server:
         return web.json_response({"status": "ok", "profile": self.profile.name})
 
     async def models(self, request: web.Request) -> web.Response:
-        created = "2025-01-01T00:00:00Z"
-        data = []
-        for tier in TIERS:
-            chain = self.profile.chain(tier)
-            if chain:
-                first = chain[0]
-                data.append({"type": "model", "id": tier, "display_name": f"{tier}: {first.provider}:{first.name}",
-                             "created_at": created})
-        for m in self.profile.models():
-            data.append({"type": "model", "id": m.name, "display_name": f"{m.provider}:{m.name}", "created_at": created})
+        data = self._models
         return web.json_response({"data": data, "has_more": False,
                                   "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None})
 
@@ -273,7 +268,7 @@ class Server:
             latency_ms=0.0,
         )
         _failed(row, e)
-        self._writer.submit(self._write, row, "refused before any model was asked")
+        self._writer.submit(self._write, row, "refused before any model was asked", None)
 
     async def _describe(self, block: dict, sid: str | None) -> tuple[str, str]:
         """An image described by the vision chain: its own request, with fallback, billed as "vision"."""
@@ -342,9 +337,17 @@ class Server:
         row.cost_usd = model.cost(row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens)
         row.list_price_usd = pricing.list_price(row.tier, row.input_tokens, row.output_tokens,
                                                 row.cache_read_tokens, row.cache_write_tokens)
-        self._writer.submit(self._write, row, "; ".join(outcome.notes))
+        # The cooldowns are read here, on the event loop that changes them; the writer gets a copy.
+        cooling = self.router.cooldowns() if self.board else {}
+        self._writer.submit(self._write, row, "; ".join(outcome.notes), cooling)
 
-    def _write(self, row: Attempt, notes: str) -> None:
+    def _write(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> None:
+        """`cooling` None: no model answered or failed, so the statusline has nothing new to show."""
+        if self.board and cooling is not None:  # first: it is what the user is looking at
+            try:
+                self.board.record(row, cooling)
+            except Exception:
+                log.exception("could not write the statusline's session state")
         log.info(
             "%s %s %s:%s #%d %s in=%d out=%d %.0fms%s%s", row.request_id, row.tier, row.provider, row.upstream_model,
             row.position, row.outcome, row.input_tokens, row.output_tokens, row.latency_ms,

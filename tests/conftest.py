@@ -95,9 +95,14 @@ def standin(tmp_path) -> Path:
 
 @pytest.fixture
 def claude_bin() -> Path:
-    if not CLAUDE.exists():
-        pytest.fail(f"Claude Code is not installed at {CLAUDE}: run `npm ci` in {ROOT}")
-    return CLAUDE
+    """The pinned Claude Code from `npm ci`, or the one FREECLAUDE_TEST_CLAUDE names (CI points
+    it at the newest on npm, installed into a prefix of its own)."""
+    other = os.environ.get("FREECLAUDE_TEST_CLAUDE")
+    claude = Path(other) if other else CLAUDE
+    if not claude.exists():
+        hint = "FREECLAUDE_TEST_CLAUDE names no file" if other else f"run `npm ci` in {ROOT}"
+        pytest.fail(f"Claude Code is not installed at {claude}: {hint}")
+    return claude
 
 
 async def run_claude(tmp_path: Path, claude: Path, profile: dict, *claude_args: str, timeout: float = 180,

@@ -1,5 +1,8 @@
 """A stand-in `claude` for `freeclaude run`: it records its argv, environment and the signals it
-gets, asks the gateway one question when told to, and exits as told."""
+gets, asks the gateway one question when told to, and exits as told. With --daemon it does what
+Claude Code 2.1.330 does for a background session: starts a detached process with its own
+environment and names it in ~/.claude/daemon.lock; that process asks the gateway a question
+after the stand-in has exited, then ends."""
 
 import asyncio
 import json
@@ -12,7 +15,12 @@ from tests.conftest import KEY
 
 STANDIN = textwrap.dedent('''\
     #!{python}
-    import json, os, signal, sys, time, urllib.request
+    import json, os, signal, subprocess, sys, time, urllib.request
+    if "--background" in sys.argv:  # the daemon: outlives the stand-in, still needs the gateway
+        time.sleep(float(os.environ.get("STANDIN_DAEMON_DELAY", "1")))
+    if sys.argv[1:] == ["--version"]:  # what freeclaude asks a claude it has not seen before
+        print(os.environ.get("STANDIN_VERSION", "2.1.330") + " (Claude Code)")
+        sys.exit(0)
     out = os.environ["STANDIN_OUT"]
     record = {{"argv": sys.argv[1:], "env": dict(os.environ), "pid": os.getpid()}}
     def dump(**extra):
@@ -21,6 +29,15 @@ STANDIN = textwrap.dedent('''\
             json.dump(record, f)
         os.replace(out + ".tmp", out)
     dump()
+    if "--daemon" in sys.argv:
+        daemon = subprocess.Popen([sys.argv[0], "--background", "--ask"], start_new_session=True,
+                                  env={{**os.environ, "STANDIN_OUT": out + ".daemon"}}, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        lock = {{"pid": daemon.pid, "version": "2.1.330", "startedAt": int(time.time() * 1000), "origin": "transient",
+                 "spawnedBy": {{"label": "claude", "cwd": os.getcwd(), "pid": os.getpid()}}}}
+        os.makedirs(os.path.join(os.environ["HOME"], ".claude"), exist_ok=True)
+        with open(os.path.join(os.environ["HOME"], ".claude", "daemon.lock"), "w") as f:
+            json.dump(lock, f)
     if "--ask" in sys.argv:
         body = {{"model": "claude-sonnet-5-5", "max_tokens": 20, "messages": [{{"role": "user", "content": "hi"}}]}}
         req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages?beta=true", json.dumps(body).encode(),
@@ -66,16 +83,24 @@ def profile_toml(url: str) -> str:
         ''')
 
 
-async def start_run(tmp_path, standin, fake_url, *claude_args, run_opts=(), new_session=False):
+async def start_run(tmp_path, standin, fake_url, *claude_args, run_opts=("--profile", "p"), new_session=False,
+                    env: dict | None = None, cwd=None):
+    """`freeclaude run RUN_OPTS -- CLAUDE_ARGS` with the stand-in, in a fresh freeclaude home, user
+    home and project directory."""
     home = tmp_path / "home"
     (home / "profiles").mkdir(parents=True, exist_ok=True)
     (home / "profiles" / "p.toml").write_text(profile_toml(fake_url))
-    env = {**os.environ, "FREECLAUDE_HOME": str(home), "FREECLAUDE_CLAUDE": str(standin), "FAKE_KEY": KEY,
-           "ANTHROPIC_API_KEY": "sk-ant-should-not-reach-claude", "STANDIN_OUT": str(tmp_path / "standin.json"),
-           "COLUMNS": "200"}
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    user_home = tmp_path / "user-home"
+    user_home.mkdir(exist_ok=True)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE"))}
+    base.update({"FREECLAUDE_HOME": str(home), "FREECLAUDE_CLAUDE": str(standin), "FAKE_KEY": KEY, "HOME": str(user_home),
+                 "ANTHROPIC_API_KEY": "sk-ant-should-not-reach-claude", "STANDIN_OUT": str(tmp_path / "standin.json"),
+                 "COLUMNS": "200"}, **(env or {}))
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "freeclaude", "run", "--profile", "p", *run_opts, "--", *claude_args,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=new_session)
+        sys.executable, "-m", "freeclaude", "run", *run_opts, "--", *claude_args, cwd=cwd or project,
+        env=base, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=new_session)
 
 
 def seen(tmp_path) -> dict:

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 import tomli_w
 
-from freeclaude import background
+from freeclaude import background, processes
 from freeclaude.config import BACKGROUND_PORT
 from freeclaude.commands import env as env_command
 from tests.conftest import KEY
@@ -74,7 +74,7 @@ def user(tmp_path):
 def gone(pid: int, seconds: float = 5) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if background.pid_alive(pid) is False:
+        if processes.alive(pid) is False:
             return True
         time.sleep(0.05)
     return False
@@ -215,15 +215,15 @@ def test_stop_the_windows_way(user, monkeypatch):
         assert said.startswith("stopped the gateway") and not background.answers(state.base_url, background.token())
         assert gone(pid, 10)
     finally:
-        if background.pid_alive(pid):
+        if processes.alive(pid):
             os.kill(pid, signal.SIGKILL)
 
 
 def test_platform_branches():
     assert background.detach_options("win32") == {"creationflags": 0x00000008 | 0x00000200}
     assert background.detach_options("linux") == {"start_new_session": True}
-    assert background.pid_alive(os.getpid(), "win32") is None
-    assert background.pid_alive(os.getpid(), "linux") is True
+    assert processes.alive(os.getpid(), "win32") is None
+    assert processes.alive(os.getpid(), "linux") is True
     assert env_command.default_shell({}, "win32") == "powershell"
     assert env_command.default_shell({"SHELL": "/usr/bin/fish"}, "linux") == "fish"
     assert env_command.default_shell({"SHELL": "/bin/zsh"}, "darwin") == "sh"

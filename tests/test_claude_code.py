@@ -131,3 +131,22 @@ async def test_a_long_session_on_a_rate_limited_small_model(tmp_path, fake, clau
     assert len(rows) == upstream.calls  # every attempt, the refused ones too
     assert sorted((r[1], r[2]) for r in rows if r[0] == "ok") == sorted(upstream.served)
     assert sum(r[0] == "rate_limit_error" for r in rows) == upstream.calls // 2
+
+
+async def test_run_wins_over_a_gateway_in_the_users_settings(tmp_path, fake, claude_bin):
+    """After `ide install claude` the user's settings.json `env` names the background gateway,
+    and Claude Code applies that over its own environment: run must still get its Claude Code.
+    The settings here name a port nothing listens on, so only run's gateway can answer."""
+    project = tmp_path / "project"
+    upstream = Upstream(project / "hello.txt")
+    fake.default = upstream
+    settings = tmp_path / "user-home" / ".claude" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    mine = {"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_AUTH_TOKEN": "fc-elsewhere"}}
+    settings.write_text(json.dumps(mine))
+    code, out, err, home, project = await run_claude(
+        tmp_path, claude_bin, fake_profile(fake.url), "-p", "Create hello.txt saying hello", "--allowedTools", "Write")
+    assert code == 0, f"stdout: {out}\nstderr: {err}"
+    assert (project / "hello.txt").read_text() == FILE_CONTENT and ANSWER in out
+    assert json.loads(settings.read_text()) == mine  # theirs, untouched
+    assert not list(home.glob("run-*-settings.json"))  # the run's own, with its token, is gone

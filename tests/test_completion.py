@@ -28,7 +28,7 @@ def test_each_shell_gets_its_script(shell, marker):
 
 
 @pytest.mark.parametrize("words, expected", [
-    ("freeclaude st", ["start", "stats", "status", "stop"]),
+    ("freeclaude st", ["start", "stats", "status", "statusline", "stop"]),
     ("freeclaude ide install ", ["claude", "jetbrains", "vscode"]),
     ("freeclaude env --shell ", ["fish", "powershell", "sh"]),
     ("freeclaude profile ", ["add", "list", "remove", "show", "templates", "test", "use"]),

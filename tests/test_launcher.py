@@ -11,7 +11,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from freeclaude.launcher import child_env, compact_env, exit_code, find_claude, main_tier
+from freeclaude import home
+from freeclaude.launcher import child_env, compact_env, exit_code, find_claude, gateway_env, main_model
 from freeclaude.profiles import parse
 from tests.conftest import KEY
 from tests.fakes import Json, completion
@@ -23,7 +24,9 @@ async def test_environment_arguments_exit_code_and_bill(tmp_path, standin, fake)
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 7
     got = seen(tmp_path)
-    assert got["argv"] == ["-p", "say hi", "--model", "sonnet", "--ask", "--exit", "7"]
+    # Claude Code's own arguments, after the statusLine setting (no statusLine of the user's here)
+    settings = tmp_path / "home" / "statusline-settings.json"
+    assert got["argv"] == ["--settings", str(settings), "-p", "say hi", "--model", "sonnet", "--ask", "--exit", "7"]
     env = got["env"]
     assert urlparse(env["ANTHROPIC_BASE_URL"]).hostname == "127.0.0.1"
     assert env["ANTHROPIC_AUTH_TOKEN"].startswith("fc-")
@@ -52,7 +55,7 @@ async def test_environment_arguments_exit_code_and_bill(tmp_path, standin, fake)
 
 
 async def test_quiet_prints_nothing(tmp_path, standin, fake):
-    proc = await start_run(tmp_path, standin, fake.url, "--exit", "3", run_opts=["--quiet"])
+    proc = await start_run(tmp_path, standin, fake.url, "--exit", "3", run_opts=["--profile", "p", "--quiet"])
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 3 and stdout == b"" and stderr == b""
 
@@ -97,20 +100,41 @@ def test_child_env_unit():
                                    "models": {"m": {"context_window": 50000}}}},
                "tiers": {"opus": ["a:m"]}}, "p", "t")
     env = child_env({"A_KEY": "s", "ANTHROPIC_API_KEY": "x", "API_TIMEOUT_MS": "5", "HOME": "/h"}, "http://127.0.0.1:1", "tok", p, [])
-    assert env == {"HOME": "/h", "API_TIMEOUT_MS": "5", "ANTHROPIC_BASE_URL": "http://127.0.0.1:1",
-                   "ANTHROPIC_AUTH_TOKEN": "tok", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-                   "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "100000", "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "50",
-                   "CLAUDE_CODE_MAX_OUTPUT_TOKENS": "8192"}
+    picker = {k: v for k, v in env.items() if k.startswith("ANTHROPIC_DEFAULT_") or "DISCOVERY" in k}
+    assert env.pop("FREECLAUDE_SESSIONS_DIR") == str(home.sessions_dir())  # for the statusline
+    assert {k: v for k, v in env.items() if k not in picker} == {
+        "HOME": "/h", "API_TIMEOUT_MS": "5", "ANTHROPIC_BASE_URL": "http://127.0.0.1:1",
+        "ANTHROPIC_AUTH_TOKEN": "tok", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "100000", "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": "50",
+        "CLAUDE_CODE_MAX_OUTPUT_TOKENS": "8192"}
+    assert picker["ANTHROPIC_DEFAULT_SONNET_MODEL"] == "claude-sonnet-5-5"
+    assert picker["ANTHROPIC_DEFAULT_SONNET_MODEL_NAME"] == "Sonnet · a:m"  # sonnet borrows the opus chain
+
+
+def test_a_tier_model_the_user_set_stays_theirs():
+    p = parse({"providers": {"a": {"kind": "openai", "base_url": "http://h/v1"}}, "tiers": {"opus": ["a:m"]}}, "p", "t")
+    env = child_env({"ANTHROPIC_DEFAULT_HAIKU_MODEL": "mine"}, "http://127.0.0.1:1", "tok", p, [])
+    assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "mine" and "ANTHROPIC_DEFAULT_HAIKU_MODEL_NAME" not in env
+    assert env["ANTHROPIC_DEFAULT_OPUS_MODEL_NAME"] == "Opus · a:m"
+
+
+def test_the_window_is_the_main_models():
+    p = parse({"providers": {"a": {"kind": "openai", "base_url": "http://h/v1", "models": {
+        "big": {"context_window": 300000, "max_output_tokens": 20000}, "small": {"context_window": 120000}}}},
+        "tiers": {"opus": ["a:big"], "haiku": ["a:small"]}}, "p", "t")
+    for main, window in (("opus", "300000"), ("claude-haiku-5-5", "120000"), ("a:small", "120000"),
+                         ("freeclaude/a:small", "120000")):
+        assert gateway_env("http://127.0.0.1:1", "tok", p, main)["CLAUDE_CODE_AUTO_COMPACT_WINDOW"] == window, main
 
 
 def test_large_windows_are_given_as_they_are():
     assert compact_env(262144) == {"CLAUDE_CODE_AUTO_COMPACT_WINDOW": "262144"}
 
 
-@pytest.mark.parametrize("args,tier", [([], "opus"), (["--model", "haiku"], "haiku"), (["--model=claude-sonnet-5-5"], "sonnet"),
-                                       (["-p", "--model"], "opus")])
-def test_main_tier(args, tier):
-    assert main_tier(args) == tier
+@pytest.mark.parametrize("args,model", [([], "opus"), (["--model", "haiku"], "haiku"),
+                                        (["--model=claude-sonnet-5-5"], "claude-sonnet-5-5"), (["-p", "--model"], "opus")])
+def test_main_model(args, model):
+    assert main_model(args) == model
 
 
 def test_exit_code():

@@ -85,13 +85,20 @@ async def test_unknown_routes_get_an_envelope(fake, gateway, method, path, statu
 
 
 async def test_models_list(fake, gateway):
-    server = await gateway(profile(fake.url, tiers={"opus": ["fake:up-model"], "haiku": ["fake:up-model"]}))
+    server = await gateway(profile(fake.url, tiers={"opus": ["fake:up-model"], "haiku": ["fake:up-model", "fake:free"]},
+                                   extra_models={"free": {"context_window": 8192}}))
     async with aiohttp.ClientSession() as s:
-        async with s.get(server.base_url + "/v1/models", headers=AUTH) as r:
+        async with s.get(server.base_url + "/v1/models?limit=1000", headers=AUTH) as r:
             data = await r.json()
     ids = [m["id"] for m in data["data"]]
-    assert ids == ["opus", "sonnet", "haiku", "fable", "up-model"] and data["has_more"] is False  # sonnet, fable borrow
-    assert all(m["type"] == "model" for m in data["data"])
+    # the tiers (sonnet and fable borrow), then each model as /model lists and sends it back
+    assert ids == ["opus", "sonnet", "haiku", "fable", "freeclaude/fake:up-model", "freeclaude/fake:free"]
+    assert data["has_more"] is False and (data["first_id"], data["last_id"]) == ("opus", "freeclaude/fake:free")
+    assert all(m["type"] == "model" and m["created_at"] for m in data["data"])
+    models = {m["id"]: m for m in data["data"]}
+    assert models["freeclaude/fake:up-model"]["display_name"] == "fake:up-model"
+    assert models["freeclaude/fake:up-model"]["description"] == "32k window · $1/$2 per Mtok · opus, haiku"
+    assert models["freeclaude/fake:free"]["description"] == "8k window · free · haiku"
 
 
 async def test_tier_routing_and_direct_model_names(fake, gateway):
@@ -100,9 +107,20 @@ async def test_tier_routing_and_direct_model_names(fake, gateway):
     fake.default = Json(completion({"content": "ok"}))
     server = await gateway(p)
     for asked, expected in [("claude-opus-5-5", "big"), ("claude-3-5-haiku-latest", "small"), ("gpt-4o", "up-model"),
-                            ("claude-sonnet-5-5", "up-model"), ("small", "small")]:
+                            ("claude-sonnet-5-5", "up-model"), ("small", "small"), ("fake:small", "small"),
+                            ("freeclaude/fake:big", "big")]:
         status, _, _ = await post(server, body={**BODY, "model": asked})
         assert status == 200 and fake.last.body["model"] == expected, asked
+
+
+@pytest.mark.parametrize("asked", ["fake:nope", "other:big", "freeclaude/fake:nope", "freeclaude/big-model"])
+async def test_a_model_the_profile_lacks_is_a_404_not_a_tier(fake, gateway, asked):
+    server = await gateway(profile(fake.url, tiers={"opus": ["fake:big"]}, extra_models={"big": {}}))
+    status, _, body = await post(server, body={**BODY, "model": asked})
+    error = envelope(body)
+    assert status == 404 and error["type"] == "not_found_error"
+    assert asked in error["message"] and "fake:big" in error["message"] and "profile test" in error["message"]
+    assert fake.received == []
 
 
 async def test_max_tokens_clamped_to_the_model(fake, gateway):

@@ -119,7 +119,7 @@ def test_web_searches_and_image_descriptions_show_in_the_bill_and_stats(home):
     with Ledger(home / "usage.db") as ledger:
         totals = ledger.totals(session="s1")
     console = Console(record=True, width=200)
-    report.print_summary(console, totals, "free", ["web search: searxng at http://127.0.0.1:8888 [self-hosted]"])
+    report.print_summary(console, totals, "free", notes=["web search: searxng at http://127.0.0.1:8888 [self-hosted]"])
     summary = console.export_text()
     assert "searches" in summary
     rows = {line.split()[0]: line.split() for line in summary.splitlines() if line.split()}

@@ -2,23 +2,26 @@
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
-from freeclaude import home, launcher
+from freeclaude import home, launcher, project, updates
 from freeclaude.profiles import Store
 
 
-def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str]) -> int:
+def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str], statusline: bool = True) -> int:
     store = Store()
-    if profile or store.default():
-        chosen = store.resolve(profile)
-    else:
+    chosen, why = project.choose(store, profile, Path.cwd())
+    if chosen is None:
         from freeclaude import discover
         from freeclaude.render import err
 
-        chosen = discover.first_run(store, err)
+        chosen, why = discover.first_run(store, err), "found on this machine"
+    claude = launcher.find_claude(os.environ)
+    check = updates.Check(claude, home.data_dir())
     handler = launcher.log_to_file(home.log_path())
     try:
-        code, session = launcher.run(chosen, claude_args, port=port, env=os.environ)
+        code, session = launcher.run(chosen, claude_args, port=port, env=os.environ, statusline=statusline,
+                                     claude=claude)
     finally:
         handler.close()
     if not quiet:
@@ -28,5 +31,8 @@ def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str]
 
         with Ledger(home.ledger_path()) as ledger:
             note = report.search_note(chosen)
-            report.print_summary(err, ledger.totals(session=session), chosen.name, [note] if note else [])
+            report.print_summary(err, ledger.totals(session=session), chosen.name, why, [note] if note else [])
+        warning = check.warning()
+        if warning:
+            err.print(f"[yellow]freeclaude:[/yellow] {warning}", highlight=False, soft_wrap=True)
     return code

@@ -8,8 +8,9 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
-from freeclaude import home
+from freeclaude import home, project
 from freeclaude.config import Config
 from freeclaude.profiles import Store
 
@@ -20,7 +21,10 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
     from freeclaude.render import err, out
     from freeclaude.server import Server
 
-    config = Config(profile=Store().resolve(profile), host=host, port=port, ledger_path=home.ledger_path())
+    chosen, why = project.choose(Store(), profile, Path.cwd())
+    if chosen is None:
+        chosen = Store().resolve(None)  # says how to add a first profile
+    config = Config(profile=chosen, host=host, port=port, ledger_path=home.ledger_path(), state_dir=home.sessions_dir())
     if background:
         from freeclaude import background as bg
 
@@ -38,7 +42,7 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
             return
         out.print(f"ANTHROPIC_BASE_URL={base_url}", highlight=False)
         out.print(f"ANTHROPIC_AUTH_TOKEN={config.token}", highlight=False)
-        err.print(f"[dim]profile {server.profile.name}; Ctrl-C stops[/dim]")
+        err.print(f"[dim]profile {server.profile.name} ({why}); Ctrl-C stops[/dim]", highlight=False)
 
     signal.signal(signal.SIGTERM, _interrupt)
     try:
