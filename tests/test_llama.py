@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from freeclaude import discover, profiles
-from freeclaude.ledger import Ledger
 from freeclaude.translate.tokens import estimate
-from tests.conftest import run_claude
+from tests.conftest import rows, run_claude
 
 pytestmark = pytest.mark.llama
 
@@ -78,7 +77,7 @@ def template_for(port: int, **model) -> dict:
     return data
 
 
-async def test_sdk_streams_a_real_answer_and_usage_is_counted(llama, gateway, sdk, tmp_path):
+async def test_sdk_streams_a_real_answer_and_usage_is_counted(llama, gateway, sdk):
     server = await gateway(profiles.parse(template_for(llama), "llama", "test"))
     messages = [{"role": "user", "content": "What is the capital of France? Answer in one sentence."}]
     async with sdk(server).messages.stream(model="claude-haiku-5-5", max_tokens=40, messages=messages) as stream:
@@ -87,20 +86,18 @@ async def test_sdk_streams_a_real_answer_and_usage_is_counted(llama, gateway, sd
     assert text.strip() and final.stop_reason in ("end_turn", "max_tokens")
     assert final.usage.input_tokens > 0 and 0 < final.usage.output_tokens <= 40
     # llama-cpp-python reports no usage in streams: the ledger says so and counts a token per delta
-    with Ledger(tmp_path / "usage.db") as ledger:
-        row = ledger.db.execute("SELECT * FROM attempts").fetchone()
+    [row] = rows(server)
     assert row["outcome"] == "ok" and row["usage_estimated"] == 1
     assert row["output_tokens"] == final.usage.output_tokens and row["ttft_ms"] > 0
 
 
-async def test_not_streamed_usage_is_what_llama_reported(llama, gateway, sdk, tmp_path):
+async def test_not_streamed_usage_is_what_llama_reported(llama, gateway, sdk):
     server = await gateway(profiles.parse(template_for(llama), "llama", "test"))
     code = (Path(__file__).parent.parent / "cli" / "translate" / "stream.py").read_text()[:6000]
     body = {"model": "claude-haiku-5-5", "max_tokens": 20,
             "messages": [{"role": "user", "content": f"Summarize this code:\n{code}"}]}
     msg = await sdk(server).messages.create(**body)
-    with Ledger(tmp_path / "usage.db") as ledger:
-        row = ledger.db.execute("SELECT * FROM attempts").fetchone()
+    [row] = rows(server)
     assert row["usage_estimated"] == 0
     assert (row["input_tokens"], row["output_tokens"]) == (msg.usage.input_tokens, msg.usage.output_tokens)
     assert 0 < msg.usage.output_tokens <= 20

@@ -125,6 +125,11 @@ class Cerebras(OpenAIEmulator):
         super().__init__(*args, **kwargs)
         self.quota = Quota(clock)
 
+    def paid_plan(self) -> None:
+        """The Developer tier: far above one session (RL, the old template's 1K requests and 1M
+        tokens a minute on gpt-oss-120b), so no budget binds here; the other rules stay."""
+        self.limits = {}
+
     def check_auth(self, request):
         if request.headers.get("Authorization") != f"Bearer {self.key}":
             # Wording unverified; the status is what matters to a client.
