@@ -55,27 +55,26 @@ async def test_probe_reports_errors(fake, tmp_path, monkeypatch):
     assert results[0]["success"] == 0 and "404" in results[0]["errors"][0]
 
 
-async def test_profile_test_command_json(fake, tmp_path, monkeypatch):
+async def profile_test(fake, tmp_path, monkeypatch, *flags: str, columns: str = "200"):
+    """`freeclaude profile test p FLAGS --rounds 1` through the CLI runner, against the good model."""
     monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path))
     fake.default = model
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "p.toml").write_text(tomli_w.dumps(profile(fake.url).data))
-    result = await asyncio.to_thread(CliRunner().invoke, app, ["profile", "test", "p", "--json", "--rounds", "1"],
-                                     env={"FAKE_KEY": "k"})
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["profile", "test", "p", *flags, "--rounds", "1"],
+                                     env={"FAKE_KEY": "k", "COLUMNS": columns})
     assert result.exit_code == 0, result.output
-    [row] = json.loads(result.stdout)
+    return result.stdout
+
+
+async def test_profile_test_command_json(fake, tmp_path, monkeypatch):
+    [row] = json.loads(await profile_test(fake, tmp_path, monkeypatch, "--json"))
     assert row["tier"] == "opus, sonnet, haiku, fable" and row["success"] == 1.0
 
 
 async def test_profile_test_command_markdown(fake, tmp_path, monkeypatch):
-    monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path))
-    fake.default = model
-    (tmp_path / "profiles").mkdir()
-    (tmp_path / "profiles" / "p.toml").write_text(tomli_w.dumps(profile(fake.url).data))
-    result = await asyncio.to_thread(CliRunner().invoke, app, ["profile", "test", "p", "--markdown", "--rounds", "1"],
-                                     env={"FAKE_KEY": "k", "COLUMNS": "40"})
-    assert result.exit_code == 0, result.output
-    header, rule, row = result.stdout.strip().splitlines()
+    stdout = await profile_test(fake, tmp_path, monkeypatch, "--markdown", columns="40")  # never wrapped
+    header, rule, row = stdout.strip().splitlines()
     assert header.startswith("| model |") and set(rule) <= set("|-")
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[0] == "`fake:up-model`" and cells[1] == "opus, sonnet, haiku, fable"
