@@ -25,6 +25,7 @@ from freeclaude.translate.sse import json_bytes
 from freeclaude.translate.errors import ApiError, from_stream_error, from_upstream, retry_after
 from freeclaude.translate.passthrough import for_passthrough
 from freeclaude.translate.request import to_openai
+from freeclaude.translate.repeats import Repeats
 from freeclaude.translate.response import events_from_openai, from_openai
 from freeclaude.translate.stream import IncompleteStream, StreamTranslator, UpstreamStreamError
 from freeclaude.translate.tools import ToolNames
@@ -241,18 +242,25 @@ class ChatCompletions(Upstream):
             self._take_usage(tr)
 
     def _feed(self, tr: StreamTranslator):
-        loads, feed, notes = json.loads, tr.feed, self.outcome.notes
+        loads, feed, feed_text, notes = json.loads, tr.feed, tr.feed_text, self.outcome.notes
+        repeats = Repeats()
+        text, learn = repeats.text, repeats.learn
 
         def one(data: str) -> list:
+            repeated = text(data)
+            if repeated is not None:
+                return feed_text(repeated)
             try:
                 obj = loads(data)
             except ValueError:
                 notes.append("skipped a stream line that is not JSON")
                 return []
             try:
-                return feed(obj)
+                events = feed(obj)
             except UpstreamStreamError as e:
                 raise from_stream_error(e.error, self.where) from None
+            learn(data, obj)
+            return events
 
         return one
 

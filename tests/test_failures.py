@@ -25,14 +25,14 @@ async def drain(client) -> list[str]:
 
 
 async def test_a_translator_fault_after_the_first_byte_ends_the_stream_with_an_error(fake, gateway, sdk, monkeypatch):
-    feed = StreamTranslator.feed
+    content = StreamTranslator._content  # every piece of text passes here, parsed or repeated
 
-    def faulty(self, c):
-        if c.get("choices") and c["choices"][0].get("delta", {}).get("content") == "boom":
+    def faulty(self, text, ev):
+        if text == "boom":
             raise KeyError("a bug of ours")
-        return feed(self, c)
+        return content(self, text, ev)
 
-    monkeypatch.setattr(StreamTranslator, "feed", faulty)
+    monkeypatch.setattr(StreamTranslator, "_content", faulty)
     fake.default = Stream([chunk({"content": "Hello"}), chunk({"content": "boom"}), chunk(finish="stop")], delay=0.01)
     p = profile(fake.url, tiers={"opus": ["fake:up-model", "fake:other"]}, extra_models={"other": {}})
     server = await gateway(p)

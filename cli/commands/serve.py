@@ -44,16 +44,19 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
         out.print(f"ANTHROPIC_AUTH_TOKEN={config.token}", highlight=False)
         err.print(f"[dim]profile {server.profile.name} ({why}); Ctrl-C stops[/dim]", highlight=False)
 
-    signal.signal(signal.SIGTERM, _interrupt)
+    async def until_stopped() -> None:
+        # SIGTERM ends serve as Ctrl-C does (asyncio.run cancels the main task on SIGINT): the
+        # task is cancelled from the loop, so the server closes and every ledger row is written.
+        # A KeyboardInterrupt raised from the handler instead could land inside the loop's own
+        # code and leave asyncio.run waiting for ever (seen: one `stop` in five hung).
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        signal.signal(signal.SIGTERM, lambda *_: loop.call_soon_threadsafe(task.cancel))
+        await server.serve(ready)
+
     try:
-        asyncio.run(server.serve(ready))
-    except KeyboardInterrupt:
-        pass  # Ctrl-C (or SIGTERM) is how serve is meant to end
+        asyncio.run(until_stopped())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass  # Ctrl-C or SIGTERM: how serve is meant to end
     finally:
         if background:
             bg.clear_state(os.getpid())
-
-
-def _interrupt(sig, frame) -> None:
-    """SIGTERM ends serve as Ctrl-C does: the server closes and every ledger row is written."""
-    raise KeyboardInterrupt

@@ -125,6 +125,14 @@ class StreamTranslator:
                     self.stop_sequence = choice["stop_reason"]
         return ev
 
+    def feed_text(self, text: str) -> list[Event]:
+        """What feed() gives for a chunk whose one choice's delta is {"content": text} and
+        nothing else (repeats.py finds those without parsing them)."""
+        ev: list[Event] = []
+        if text:
+            self._content(text, ev)
+        return ev
+
     def _fields(self, delta: dict, ev: list[Event]) -> None:
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         details = delta.get("reasoning_details")
