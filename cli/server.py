@@ -1,7 +1,9 @@
 """The gateway: an aiohttp server speaking the Anthropic Messages API to its clients.
 
-It authenticates, parses and limits the body, picks the upstream, moves bytes and writes the
-ledger; translation lives in `translate`, one upstream attempt in `upstream`.
+It authenticates, parses and limits the body, plans the models (router) and tries them in
+turn (fallback), moves bytes, and hands ledger rows, log lines and the statusline's state to
+one writer thread. Translation lives in `translate`, one upstream attempt in `upstream` (or,
+where the gateway runs the web searches, `searchloop`), image descriptions in `vision`.
 """
 
 import asyncio
