@@ -63,11 +63,6 @@ def for_run(env, cwd, claude_args, data_dir: Path, gateway: dict[str, str], stat
     return RunSettings(["--settings", str(path)])
 
 
-def configured(env, cwd) -> bool:
-    """Whether a settings file Claude Code reads for this directory has a statusLine."""
-    return _has_statusline(_read(p) for p in _files(env, cwd))
-
-
 def _has_statusline(files) -> bool:
     return any(f is None or f.get("statusLine") for f in files)  # one we cannot parse may have one
 

@@ -129,8 +129,7 @@ def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Map
         try:
             cwd = os.getcwd()
             child_environment = child_env(env, base_url, config.token, profile, claude_args)
-            ours = {var: child_environment[var] for var in gateway_env(base_url, config.token, profile)
-                    if var in child_environment}
+            ours = {var: value for var, value in child_environment.items() if env.get(var) != value}
             settings = claude_settings.for_run(env, cwd, claude_args, home.data_dir(), ours, statusline)
             started = time.time()
             child = tether.spawn([claude, *settings.args, *claude_args], child_environment)

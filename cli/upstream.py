@@ -86,7 +86,6 @@ class Upstream:
         provider = self.provider = endpoint.provider
         self.model = model
         self.body = body
-        self.key = endpoint.key
         self.max_tokens = max_tokens
         self.estimate = estimate
         self.client_headers = client_headers
@@ -146,8 +145,9 @@ class Upstream:
     async def _check(self, resp: aiohttp.ClientResponse) -> None:
         if resp.status != 200:
             text = await resp.text(errors="replace")
-            if self.key:  # some upstreams quote the key they refused; it must not reach a log or a terminal
-                text = text.replace(self.key, "[key redacted]")
+            key = self.endpoint.key
+            if key:  # some upstreams quote the key they refused; it must not reach a log or a terminal
+                text = text.replace(key, "[key redacted]")
             raise from_upstream(resp.status, text, self.where, retry_after(resp.headers))
 
     async def _json(self, resp: aiohttp.ClientResponse):

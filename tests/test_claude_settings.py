@@ -4,8 +4,13 @@ gateway where a settings `env` would send Claude Code elsewhere."""
 import json
 from pathlib import Path
 
-from freeclaude.claude_settings import configured, for_run
+from freeclaude.claude_settings import for_run
 from freeclaude.statusline import command
+
+def configured(env, cwd) -> bool:
+    """Whether run leaves the statusLine to a settings file the user has (it then passes none)."""
+    return not for_run(env, cwd, [], Path(cwd) / "data", {}, statusline=True).args
+
 
 GATEWAY = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:40001", "ANTHROPIC_AUTH_TOKEN": "fc-this-run",
            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}

@@ -7,11 +7,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
+from freeclaude.processes import alive
+
 from tests.standin import seen, start_run, until_ready
+from tests.test_background import gone
 
 PARENT = textwrap.dedent('''\
     import os, sys, time
@@ -22,24 +24,6 @@ PARENT = textwrap.dedent('''\
 ''')
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:  # a zombie has ended, whoever reaps it
-        return f.read().split(") ")[-1][0] != "Z"
-
-
-def gone_within(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.parametrize("platform", ["linux", "darwin"])
 def test_the_child_ends_when_its_parent_is_killed(platform):
     parent = subprocess.Popen([sys.executable, "-c", PARENT, platform], stdout=subprocess.PIPE, text=True)
@@ -47,7 +31,7 @@ def test_the_child_ends_when_its_parent_is_killed(platform):
     assert alive(child)
     parent.kill()  # SIGKILL: no handler, no cleanup of ours runs
     parent.wait()
-    assert gone_within(child, 5), f"{platform}: the child lived on"
+    assert gone(child, 5), f"{platform}: the child lived on"
 
 
 def test_the_watchdog_leaves_a_child_alone_while_the_parent_lives():
@@ -64,5 +48,5 @@ async def test_claude_ends_when_freeclaude_is_killed(tmp_path, standin, fake):
     claude = seen(tmp_path)["pid"]
     proc.kill()
     await proc.wait()
-    assert gone_within(claude, 5)
+    assert gone(claude, 5)
     assert json.loads((tmp_path / "standin.json").read_text())["signal"] == signal.SIGTERM
