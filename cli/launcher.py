@@ -136,14 +136,14 @@ def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Map
         except OSError as e:
             raise FreeclaudeError(f"cannot start {claude}: {e.strerror}") from None
         told = _forward_signals(child.proc)
-        import asyncio  # only now: Claude Code is already starting
+        from freeclaude import eventloop  # asyncio only now: Claude Code is already starting
 
         def left_behind() -> int | None:
             """A daemon our Claude Code left behind, unless we were told to stop (SIGTERM, SIGHUP)."""
             return None if told else daemon.daemon(home.claude_dir(env), child.proc.pid, started, time.time(), cwd)
 
         try:
-            returncode = asyncio.run(_serve(config, child, left_behind))
+            returncode = eventloop.run(_serve(config, child, left_behind))
         finally:
             child.release()
             settings.remove()

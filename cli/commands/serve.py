@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from freeclaude import home, project
+from freeclaude import eventloop, home, project
 from freeclaude.config import Config
 from freeclaude.profiles import Store
 
@@ -45,7 +45,7 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
         err.print(f"[dim]profile {server.profile.name} ({why}); Ctrl-C stops[/dim]", highlight=False)
 
     async def until_stopped() -> None:
-        # SIGTERM ends serve as Ctrl-C does (asyncio.run cancels the main task on SIGINT): the
+        # SIGTERM ends serve as Ctrl-C does (asyncio's Runner cancels the main task on SIGINT): the
         # task is cancelled from the loop, so the server closes and every ledger row is written.
         # A KeyboardInterrupt raised from the handler instead could land inside the loop's own
         # code and leave asyncio.run waiting for ever (seen: one `stop` in five hung).
@@ -54,7 +54,7 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
         await server.serve(ready)
 
     try:
-        asyncio.run(until_stopped())
+        eventloop.run(until_stopped())
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass  # Ctrl-C or SIGTERM: how serve is meant to end
     finally:
