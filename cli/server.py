@@ -251,7 +251,7 @@ class Server:
         except asyncio.CancelledError:
             if up.outcome.error:  # the client hung up on the upstream's error event: that is what happened
                 _failed(row, up.outcome.error)
-            else:
+            elif not up.outcome.finished:  # one that leaves once it has the whole answer cut nothing off
                 row.outcome, row.status = "client_closed", None
             raise
         except Exception as e:
@@ -297,12 +297,14 @@ class Server:
         except BaseException:
             await chunks.aclose()
             raise
-        resp = web.StreamResponse(headers={**_SSE_HEADERS, "request-id": request_id})
+        resp = _EventStream(headers={**_SSE_HEADERS, "request-id": request_id})
+        ended = False  # the body's end is written
         try:
             await resp.prepare(request)
-            await resp.write(first)
-            async for data in chunks:
-                await resp.write(data)
+            ended = await _send(resp, first, up.outcome)
+            async for data in chunks:  # after the end, only the upstream's drain is left to run
+                if not ended:
+                    ended = await _send(resp, data, up.outcome)
             if up.outcome.error:  # the upstream ended its stream with an error event: passed on as sent
                 _failed(row, up.outcome.error)
         except ConnectionResetError:
@@ -318,8 +320,9 @@ class Server:
                 error = ApiError(500, INTERNAL, internal=True)
                 e = ApiError(500, f"{type(e).__name__}: {e}"[:500], type="internal_error")
             _failed(row, e)
-            with contextlib.suppress(ConnectionResetError):
-                await resp.write(sse.encode("error", error.body()))
+            if not ended:
+                with contextlib.suppress(ConnectionResetError):
+                    await resp.write(sse.encode("error", error.body()))
         finally:
             await chunks.aclose()
         return resp
@@ -360,6 +363,22 @@ class Server:
                 self.ledger.record(row)
             except Exception:  # a locked or full disk must not take the gateway down with it
                 log.exception("could not write the usage ledger")
+
+
+class _EventStream(web.StreamResponse):
+    # The headers wait for the first event and go out with it: one write to the client, not two
+    # (aiohttp's own StreamResponse sends them at prepare()).
+    _send_headers_immediately = False
+
+
+async def _send(resp: web.StreamResponse, data: bytes, outcome: Outcome) -> bool:
+    """Writes `data`; the answer's last piece goes out with the end of the body, in one write.
+    True once the body has ended."""
+    if outcome.finished:
+        await resp.write_eof(data)
+        return True
+    await resp.write(data)
+    return False
 
 
 def client_session(headers: Mapping[str, str], body: dict) -> str | None:

@@ -46,6 +46,7 @@ class Outcome:
     started: float = field(default_factory=time.monotonic)
     first_byte: float | None = None
     error: ApiError | None = None  # an error the client already got inside the stream
+    finished: bool = False  # the answer is complete: what is yielded now is its last piece
     notes: list[str] = field(default_factory=list)  # repairs and anomalies, for the log
     web_searches: int = 0  # searches the gateway ran for this attempt (searchloop.py)
 
@@ -205,19 +206,20 @@ class ChatCompletions(Upstream):
                 decoder = sse.Decoder()
                 done = False
                 feed, encode_all = self._feed(tr), sse.encode_all
+                events: list = []
                 try:
                     async for chunk in resp.content.iter_any():
-                        events = []
                         for _, data in decoder.feed(chunk):
                             seen += 1
                             if data == "[DONE]":
                                 done = True
                                 break
                             events += feed(data)
-                        if events:
-                            yield encode_all(events)
                         if done:
                             break
+                        if events:
+                            yield encode_all(events)
+                            events = []
                 except aiohttp.ClientPayloadError:
                     if seen:
                         raise
@@ -227,11 +229,17 @@ class ChatCompletions(Upstream):
                             if data == "[DONE]":
                                 done = True
                             else:
-                                yield encode_all(feed(data))
+                                events += feed(data)
                     try:
-                        yield encode_all(tr.finish(done=done))
+                        events += tr.finish(done=done)
                     except IncompleteStream as e:
+                        if events:  # what did come goes on, then the error
+                            yield encode_all(events)
                         raise ApiError(502, f"{self.where}: {e}") from None
+                    # The last events and the end go out together, and the client has the whole
+                    # answer before the upstream's body is drained.
+                    self.outcome.finished = True
+                    yield encode_all(events)
                     await _drain(resp)
                     return
             # 200 and then not one event: llama-cpp-python fails a stream this way and reports
@@ -323,21 +331,20 @@ class Messages(Upstream):
         async with self._post(url, body, headers) as resp:
             await self._check(resp)
             decoder = sse.Decoder()
-            finished = False
             async for chunk in resp.content.iter_any():
                 for event, data in decoder.feed(chunk):
                     if event in ("message_start", "message_delta"):
                         self._usage(data)
                     elif event == "message_stop":
-                        finished = True
+                        self.outcome.finished = True
                     elif event == "error":
                         # The client reads it as the upstream sent it; the ledger says so too.
-                        finished = True
+                        self.outcome.finished = True
                         self.outcome.error = self._in_band(data)
                 yield chunk  # unbuffered: bytes go on exactly as they came
                 if self.outcome.error:
                     return  # nothing follows an error event
-            if not finished:
+            if not self.outcome.finished:
                 # Cut off: say so, or the client would take the partial answer as complete.
                 raise ApiError(502, f"{self.where} closed the stream before the answer finished")
 

@@ -73,6 +73,7 @@ class Stream:
     comment: bool = True  # OpenRouter sends keep-alive comments
     headers: dict = field(default_factory=dict)
     events: bool = False  # Anthropic style: chunks are (event, data) pairs
+    linger: float = 0.0  # seconds the body stays open after the last event
 
     async def send(self, request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", **self.headers})
@@ -93,6 +94,7 @@ class Stream:
             return resp
         if self.done and not self.events:
             await resp.write(b"data: [DONE]\n\n")
+        await asyncio.sleep(self.linger)
         await resp.write_eof()
         return resp
 

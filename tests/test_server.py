@@ -204,6 +204,37 @@ async def test_streamed_event_sequence_on_the_wire(fake, gateway):
                      "event: content_block_stop", "event: message_delta", "event: message_stop"]
 
 
+ANTHROPIC_ANSWER = [
+    ("message_start", {"type": "message_start", "message": {
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [], "stop_reason": None,
+        "stop_sequence": None, "usage": {"input_tokens": 9, "output_tokens": 1}}}),
+    ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+    ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}}),
+    ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}}),
+    ("message_stop", {"type": "message_stop"}),
+]
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_the_answer_ends_when_it_is_complete_not_when_the_upstream_closes(fake, gateway, monkeypatch, kind):
+    """An upstream that keeps its body open after the answer: the client's body ends at once."""
+    monkeypatch.setattr("freeclaude.upstream.DRAIN_S", 10.0)  # the drain waits, but not the client
+    if kind == "openai":
+        fake.queue(Stream(text_chunks("Hi!", n=1), linger=3.0))
+        server = await gateway(profile(fake.url))
+    else:
+        fake.queue(Stream(ANTHROPIC_ANSWER, events=True, linger=3.0))
+        server = await gateway(profile(fake.url.removesuffix("/v1"), kind="anthropic"))
+    start = asyncio.get_running_loop().time()
+    status, _, raw = await post(server, body={**BODY, "stream": True})
+    assert asyncio.get_running_loop().time() - start < 1.5
+    assert status == 200 and raw.decode().rstrip().split("\n")[-1].replace(" ", "") == 'data:{"type":"message_stop"}'
+    await asyncio.sleep(0.1)  # the client has gone: the drain is cut short, the row is written
+    [row] = rows(server)
+    assert row["outcome"] == "ok"
+
+
 @pytest.mark.parametrize("stream", [True, False])
 async def test_lone_surrogates_from_either_side_do_not_break_the_answer(fake, gateway, stream):
     """JSON may escape half a surrogate pair ("\\ud800"), which UTF-8 cannot hold."""
