@@ -207,6 +207,7 @@ class ChatCompletions(Upstream):
                 done = False
                 feed, encode_all = self._feed(tr), sse.encode_all
                 events: list = []
+                started = False
                 try:
                     async for chunk in resp.content.iter_any():
                         for _, data in decoder.feed(chunk):
@@ -215,6 +216,12 @@ class ChatCompletions(Upstream):
                                 done = True
                                 break
                             events += feed(data)
+                            if not started and events:
+                                # The first events go out alone: a read can hold dozens of chunks,
+                                # and the client need not wait for all of them to be translated.
+                                started = True
+                                yield encode_all(events)
+                                events = []
                         if done:
                             break
                         if events:
