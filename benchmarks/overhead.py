@@ -1,12 +1,14 @@
 """What freeclaude adds over a direct connection to the same local upstream, and what it costs
 to start.
 
-Runs three processes on this machine: an OpenAI-compatible upstream that streams N chunks as
-fast as it can, `freeclaude serve` in front of it, and this client. It prints:
+Runs four processes on this machine: an OpenAI-compatible upstream that streams N chunks as
+fast as it can, `freeclaude serve` in front of it, a bare aiohttp forwarder in front of it too
+(it moves the bytes and nothing else, on the gateway's event loop: the floor any aiohttp hop
+costs here, so what freeclaude adds above it is its own), and this client. It prints:
 
-  * 50-chunk streams, one at a time, direct and through freeclaude alternately: the time to
-    the first byte and to the end, added (p50, p95 of the paired differences);
-  * 32 streams of 200 chunks in parallel: wall time direct vs through freeclaude;
+  * 50-chunk streams, one at a time, direct, through the forwarder and through freeclaude in
+    turn: the time to the first byte and to the end, added (p50, p95 of the paired differences);
+  * 32 streams of 200 chunks in parallel: wall time of each path, against direct;
   * the gateway's peak RSS (VmHWM);
   * in this process: validation, estimate and translation of a Claude Code-sized request (the
     capture in tests/wire, its elided prose put back as filler of the same length), and the
@@ -62,6 +64,44 @@ def upstream_main(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
+# ---------------------------------------------------------------- the floor (its own process)
+
+
+def forwarder_main(port: int, upstream_port: int) -> None:
+    """Posts what it is sent to the upstream, and streams the upstream's bytes back as they come."""
+    from freeclaude import eventloop
+
+    target = f"http://127.0.0.1:{upstream_port}/v1/chat/completions"
+
+    async def forward(request: web.Request) -> web.StreamResponse:
+        body = json.loads(await request.read())
+        payload = {"model": "m", "max_tokens": body["max_tokens"], "stream": True, "messages": body["messages"],
+                   "stream_options": {"include_usage": True}}
+        async with request.app["session"].post(target, data=json.dumps(payload).encode(),
+                                               headers={"Content-Type": "application/json"}) as up:
+            resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await resp.prepare(request)
+            async for chunk in up.content.iter_any():
+                await resp.write(chunk)
+        return resp
+
+    async def health(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def serve() -> None:
+        app = web.Application()
+        app.router.add_post("/v1/messages", forward)
+        app.router.add_get("/", health)
+        async with aiohttp.ClientSession() as session:
+            app["session"] = session
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            await asyncio.Event().wait()
+
+    eventloop.run(serve())
+
+
 # ---------------------------------------------------------------- the client
 
 
@@ -105,49 +145,51 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def bench(upstream: str, gateway: str, rounds: int, gateway_pid: int) -> dict:
-    direct = (f"{upstream}/v1/chat/completions", {})
-    proxied = (f"{gateway}/v1/messages", {"Authorization": f"Bearer {TOKEN}"})
+PATHS = ("direct", "forwarder", "freeclaude")
 
-    def body(chunks: int, via_gateway: bool) -> dict:
+
+async def bench(urls: dict[str, str], rounds: int, gateway_pid: int) -> dict:
+    def request(path: str, chunks: int) -> tuple[str, dict, dict]:
         messages = [{"role": "user", "content": "benchmark"}]
-        if via_gateway:
-            return {"model": "claude-sonnet-5-5", "max_tokens": chunks, "stream": True, "messages": messages}
-        return {"model": "m", "max_tokens": chunks, "stream": True, "messages": messages,
-                "stream_options": {"include_usage": True}}
+        if path == "direct":
+            return (f"{urls[path]}/v1/chat/completions", {"model": "m", "max_tokens": chunks, "stream": True,
+                    "messages": messages, "stream_options": {"include_usage": True}}, {})
+        return (f"{urls[path]}/v1/messages", {"model": "claude-sonnet-5-5", "max_tokens": chunks, "stream": True,
+                "messages": messages}, {"Authorization": f"Bearer {TOKEN}"})
 
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as s:
-        for _ in range(30):  # warm up both paths and the connection pools
-            await one(s, direct[0], body(50, False), direct[1])
-            await one(s, proxied[0], body(50, True), proxied[1])
-        times: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+        for _ in range(30):  # warm up every path and the connection pools
+            for path in PATHS:
+                await one(s, *request(path, 50))
+        times: dict[str, list[tuple[float, float]]] = {path: [] for path in PATHS}
         for i in range(rounds):
-            # alternate which goes first, so drift and caching favour neither
-            for via in ((False, True) if i % 2 == 0 else (True, False)):
-                url, headers = proxied if via else direct
-                times[via].append(await one(s, url, body(50, via), headers))
+            # rotate which goes first, so drift and caching favour none
+            for path in PATHS[i % 3:] + PATHS[:i % 3]:
+                times[path].append(await one(s, *request(path, 50)))
 
-        async def parallel(via: bool) -> float:
-            url, headers = proxied if via else direct
+        async def parallel(path: str) -> float:
             start = time.perf_counter()
-            await asyncio.gather(*(one(s, url, body(200, via), headers) for _ in range(32)))
+            await asyncio.gather(*(one(s, *request(path, 200)) for _ in range(32)))
             return time.perf_counter() - start
 
-        walls = {False: [], True: []}
-        cpu = cpu_seconds(gateway_pid)  # only the proxied rounds make the gateway work
+        walls: dict[str, list[float]] = {path: [] for path in PATHS}
+        cpu = 0.0  # the gateway's, in its own rounds only
         for _ in range(PARALLEL_ROUNDS):
-            for via in (False, True):
-                walls[via].append(await parallel(via))
-        cpu = cpu_seconds(gateway_pid) - cpu
-    out = {}
-    for name, k in (("ttfb", 0), ("total", 1)):
-        added = [p[k] - d[k] for d, p in zip(times[False], times[True])]
-        out[name] = {"direct_p50_ms": statistics.median(d[k] for d in times[False]) * 1e3,
-                     "proxied_p50_ms": statistics.median(p[k] for p in times[True]) * 1e3,
-                     "added_p50_ms": statistics.median(added) * 1e3, "added_p95_ms": pct(added, 95) * 1e3}
-    out["parallel_direct_ms"] = statistics.median(walls[False]) * 1e3
-    out["parallel_proxied_ms"] = statistics.median(walls[True]) * 1e3
+            for path in PATHS:
+                before = cpu_seconds(gateway_pid)
+                walls[path].append(await parallel(path))
+                if path == "freeclaude":
+                    cpu += cpu_seconds(gateway_pid) - before
+    out: dict = {"direct": {name: statistics.median(t[k] for t in times["direct"]) * 1e3
+                            for name, k in (("ttfb", 0), ("total", 1))}}
+    for path in PATHS[1:]:
+        for name, k in (("ttfb", 0), ("total", 1)):
+            added = [p[k] - d[k] for d, p in zip(times["direct"], times[path])]
+            out[path, name] = {"p50": statistics.median(added) * 1e3, "p95": pct(added, 95) * 1e3}
+        # the median of the paired ratios: each parallel round against the direct one just before it
+        out[path, "parallel"] = statistics.median(p / d for d, p in zip(walls["direct"], walls[path]))
+    out["parallel_direct_ms"] = statistics.median(walls["direct"]) * 1e3
     # the steadier figure: what the gateway itself spent per streamed chunk, whatever else ran
     out["parallel_cpu_us_per_chunk"] = cpu / (PARALLEL_ROUNDS * 32 * 200) * 1e6
     return out
@@ -282,12 +324,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=400)
     parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)  # internal: run as the upstream
+    parser.add_argument("--forwarder", type=int, nargs=2, help=argparse.SUPPRESS)  # internal: as the floor
     args = parser.parse_args()
     if args.upstream:
         upstream_main(args.upstream)
         return
+    if args.forwarder:
+        forwarder_main(*args.forwarder)
+        return
 
-    up_port, gw_port = free_port(), free_port()
+    up_port, gw_port, fw_port = free_port(), free_port(), free_port()
     home = Path(tempfile.mkdtemp(prefix="freeclaude-bench-"))
     (home / "profiles").mkdir()
     (home / "profiles" / "bench.toml").write_text(
@@ -296,33 +342,34 @@ def main() -> None:
         f'[tiers]\ndefault = ["local:m"]\n')
     env = {**os.environ, "FREECLAUDE_HOME": str(home)}
     upstream = subprocess.Popen([sys.executable, __file__, "--upstream", str(up_port)])
+    forwarder = subprocess.Popen([sys.executable, __file__, "--forwarder", str(fw_port), str(up_port)])
     gateway = subprocess.Popen(
         [sys.executable, "-m", "freeclaude", "serve", "--profile", "bench", "--port", str(gw_port), "--token", TOKEN],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        up_url, gw_url = f"http://127.0.0.1:{up_port}", f"http://127.0.0.1:{gw_port}"
-        asyncio.run(wait_for(up_url))
-        asyncio.run(wait_for(gw_url + "/"))
-        r = asyncio.run(bench(up_url, gw_url, args.rounds, gateway.pid))
+        urls = {path: f"http://127.0.0.1:{port}" for path, port in zip(PATHS, (up_port, fw_port, gw_port))}
+        for url in urls.values():
+            asyncio.run(wait_for(url + "/"))
+        r = asyncio.run(bench(urls, args.rounds, gateway.pid))
         rss = peak_rss_mb(gateway.pid)
     finally:
-        gateway.terminate()
-        upstream.terminate()
-        gateway.wait()
-        upstream.wait()
+        for process in (gateway, forwarder, upstream):
+            process.terminate()
+            process.wait()
 
     inproc = in_process()
     starts = startup(env)
 
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.rounds} paired rounds")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.rounds} rounds of each path")
     for name, what in (("ttfb", "time to first byte"), ("total", "whole 50-chunk stream")):
-        m = r[name]
-        print(f"{what}: direct p50 {m['direct_p50_ms']:.2f} ms, through freeclaude p50 {m['proxied_p50_ms']:.2f} ms; "
-              f"added p50 {m['added_p50_ms']:.2f} ms, p95 {m['added_p95_ms']:.2f} ms")
-    print(f"32 parallel 200-chunk streams (wall, median of {PARALLEL_ROUNDS}): direct {r['parallel_direct_ms']:.1f} ms, "
-          f"through freeclaude {r['parallel_proxied_ms']:.1f} ms "
-          f"(x{r['parallel_proxied_ms'] / r['parallel_direct_ms']:.2f}); the gateway's CPU: "
-          f"{r['parallel_cpu_us_per_chunk']:.1f} us a chunk, everything included")
+        fw, fc = r["forwarder", name], r["freeclaude", name]
+        print(f"{what}: direct p50 {r['direct'][name]:.2f} ms; added by the bare forwarder p50 {fw['p50']:.2f} ms "
+              f"(p95 {fw['p95']:.2f}), by freeclaude p50 {fc['p50']:.2f} ms (p95 {fc['p95']:.2f}): "
+              f"freeclaude's own {fc['p50'] - fw['p50']:+.2f} ms")
+    print(f"32 parallel 200-chunk streams (median of {PARALLEL_ROUNDS} paired rounds): direct "
+          f"{r['parallel_direct_ms']:.1f} ms; bare forwarder x{r['forwarder', 'parallel']:.2f}, freeclaude "
+          f"x{r['freeclaude', 'parallel']:.2f}; freeclaude's CPU: {r['parallel_cpu_us_per_chunk']:.1f} us a chunk, "
+          f"everything included")
     print(f"gateway peak RSS: {rss:.1f} MB")
     print(f"Claude Code-sized request ({inproc['request_bytes']:,} bytes, {inproc['tools']} tools): validation + "
           f"estimate + translation {inproc['prepare_ms']:.3f} ms")
