@@ -195,9 +195,9 @@ class Server:
         up = self._upstream_for(body, plan, cand, request.headers, tool)
         row = self._row(plan, cand, request_id, number, stream=bool(body.get("stream")), client_session=sid)
 
-        async def answer() -> web.StreamResponse:
+        async def answer(record) -> web.StreamResponse:
             if body.get("stream"):
-                return await self._stream(request, up, row, request_id)
+                return await self._stream(request, up, row, request_id, record)
             message = await up.complete()
             return web.Response(body=json_bytes(message), content_type="application/json", headers={"request-id": request_id})
 
@@ -235,12 +235,21 @@ class Server:
         )
 
     async def _run(self, up, row: Attempt, cand, estimate: int, answer):
-        """`answer()` inside the model's pacing slot; whatever happens, the outcome goes to the ledger."""
+        """`answer(record)` inside the model's pacing slot; whatever happens, the outcome goes to the
+        ledger: when the answer calls `record()` (a stream that has ended), else at the end."""
         model = cand.model
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self._record(row, up.outcome, model)
+
         try:
             async with self.pacer.slot(model, estimate + cand.max_tokens):
                 up.outcome.started = time.monotonic()  # time spent waiting for a slot is not latency
-                return await answer()
+                return await answer(record)
         except Exhausted as e:
             error = _exhausted(model, e)
             _failed(row, error)
@@ -249,9 +258,11 @@ class Server:
             _failed(row, e)
             raise
         except asyncio.CancelledError:
+            if recorded:  # the client left after the whole answer (during the upstream's drain)
+                raise
             if up.outcome.error:  # the client hung up on the upstream's error event: that is what happened
                 _failed(row, up.outcome.error)
-            elif not up.outcome.finished:  # one that leaves once it has the whole answer cut nothing off
+            else:
                 row.outcome, row.status = "client_closed", None
             raise
         except Exception as e:
@@ -260,7 +271,7 @@ class Server:
             row.outcome, row.status, row.error = "internal_error", 500, f"{type(e).__name__}: {e}"[:500]
             raise ApiError(500, INTERNAL, internal=True) from None
         finally:
-            self._record(row, up.outcome, model)
+            record()
 
     def _refused(self, request, body: dict, request_id: str, e: ApiError) -> None:
         row = Attempt(
@@ -283,12 +294,12 @@ class Server:
             up = open_upstream(self.session, self._endpoints[model.provider], model, body, max_tokens=cand.max_tokens,
                                estimate=plan.estimate, client_headers={})
             row = self._row(plan, cand, request_id, number, stream=False, client_session=sid)
-            message = await self._run(up, row, cand, plan.estimate, up.complete)
+            message = await self._run(up, row, cand, plan.estimate, lambda record: up.complete())
             return f"{model.provider}:{model.name}", text_of(message.get("content"))
 
         return await self.fallback.run(plan, attempt)
 
-    async def _stream(self, request, up: Upstream, row: Attempt, request_id: str) -> web.StreamResponse:
+    async def _stream(self, request, up: Upstream, row: Attempt, request_id: str, record) -> web.StreamResponse:
         chunks = up.stream()
         try:
             first = await chunks.__anext__()  # failures up to here can still fall back
@@ -298,20 +309,35 @@ class Server:
             await chunks.aclose()
             raise
         resp = _EventStream(headers={**_SSE_HEADERS, "request-id": request_id})
-        ended = False  # the body's end is written
-        try:
-            await resp.prepare(request)
-            ended = await _send(resp, first, up.outcome)
-            async for data in chunks:  # after the end, only the upstream's drain is left to run
-                if not ended:
-                    ended = await _send(resp, data, up.outcome)
+        ended = False  # the answer is whole and its row handed to the writer: nothing changes it now
+
+        def finish() -> None:
+            nonlocal ended
             if up.outcome.error:  # the upstream ended its stream with an error event: passed on as sent
                 _failed(row, up.outcome.error)
+            ended = True
+            record()
+
+        try:
+            await resp.prepare(request)
+            if not await _send(resp, first, up.outcome, finish):
+                async for data in chunks:
+                    if await _send(resp, data, up.outcome, finish):
+                        break
+            if ended:
+                async for _ in chunks:
+                    pass  # only the upstream's drain is left to run
+            elif up.outcome.error:
+                _failed(row, up.outcome.error)
         except ConnectionResetError:
-            row.outcome, row.status = "client_closed", None
+            if not ended:  # else it left with the whole answer
+                row.outcome, row.status = "client_closed", None
         except asyncio.CancelledError:
             raise
         except Exception as e:
+            if ended:  # a fault in the drain
+                log.exception("internal error after the answer on %s with %s", request_id, up.where)
+                return resp
             # After the first byte the only honest ending is an error event: Claude Code retries.
             if isinstance(e, ApiError):
                 error = e
@@ -320,9 +346,8 @@ class Server:
                 error = ApiError(500, INTERNAL, internal=True)
                 e = ApiError(500, f"{type(e).__name__}: {e}"[:500], type="internal_error")
             _failed(row, e)
-            if not ended:
-                with contextlib.suppress(ConnectionResetError):
-                    await resp.write(sse.encode("error", error.body()))
+            with contextlib.suppress(ConnectionResetError):
+                await resp.write(sse.encode("error", error.body()))
         finally:
             await chunks.aclose()
         return resp
@@ -371,10 +396,12 @@ class _EventStream(web.StreamResponse):
     _send_headers_immediately = False
 
 
-async def _send(resp: web.StreamResponse, data: bytes, outcome: Outcome) -> bool:
-    """Writes `data`; the answer's last piece goes out with the end of the body, in one write.
+async def _send(resp: web.StreamResponse, data: bytes, outcome: Outcome, finish) -> bool:
+    """Writes `data`; the answer's last piece goes out with the end of the body, in one write,
+    after `finish()`: the ledger and the statusline have the answer before the client does.
     True once the body has ended."""
     if outcome.finished:
+        finish()
         await resp.write_eof(data)
         return True
     await resp.write(data)

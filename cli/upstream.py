@@ -246,6 +246,7 @@ class ChatCompletions(Upstream):
                     # The last events and the end go out together, and the client has the whole
                     # answer before the upstream's body is drained.
                     self.outcome.finished = True
+                    self._take_usage(tr)
                     yield encode_all(events)
                     await _drain(resp)
                     return
@@ -254,7 +255,8 @@ class ChatCompletions(Upstream):
             self.outcome.notes.append("the stream closed empty: asked again without streaming")
             yield encode_all(await self._unstreamed(tr))
         finally:
-            self._take_usage(tr)
+            if not self.outcome.finished:  # else taken already, before the last piece went out
+                self._take_usage(tr)
 
     def _feed(self, tr: StreamTranslator):
         loads, feed, feed_text, notes = json.loads, tr.feed, tr.feed_text, self.outcome.notes
