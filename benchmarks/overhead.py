@@ -38,7 +38,7 @@ from aiohttp import web
 
 TOKEN = "bench-token"
 ROOT = Path(__file__).resolve().parent.parent
-PARALLEL_ROUNDS = 25  # the parallel case swings most from run to run on two shared cores
+PARALLEL_ROUNDS = 40  # the parallel case swings most from run to run on two shared cores
 
 
 # ---------------------------------------------------------------- the upstream (its own process)
@@ -148,7 +148,7 @@ def cpu_seconds(pid: int) -> float:
 PATHS = ("direct", "forwarder", "freeclaude")
 
 
-async def bench(urls: dict[str, str], rounds: int, gateway_pid: int) -> dict:
+async def bench(urls: dict[str, str], rounds: int, pids: dict[str, int]) -> dict:
     def request(path: str, chunks: int) -> tuple[str, dict, dict]:
         messages = [{"role": "user", "content": "benchmark"}]
         if path == "direct":
@@ -163,10 +163,14 @@ async def bench(urls: dict[str, str], rounds: int, gateway_pid: int) -> dict:
             for path in PATHS:
                 await one(s, *request(path, 50))
         times: dict[str, list[tuple[float, float]]] = {path: [] for path in PATHS}
+        cpu = {path: cpu_seconds(pid) for path, pid in pids.items()}
         for i in range(rounds):
             # rotate which goes first, so drift and caching favour none
             for path in PATHS[i % 3:] + PATHS[:i % 3]:
                 times[path].append(await one(s, *request(path, 50)))
+
+        # CPU time is steadier than wall time here: what each hop spent on one 50-chunk stream
+        request_cpu = {path: (cpu_seconds(pid) - cpu[path]) / rounds * 1e6 for path, pid in pids.items()}
 
         async def parallel(path: str) -> float:
             start = time.perf_counter()
@@ -174,13 +178,13 @@ async def bench(urls: dict[str, str], rounds: int, gateway_pid: int) -> dict:
             return time.perf_counter() - start
 
         walls: dict[str, list[float]] = {path: [] for path in PATHS}
-        cpu = 0.0  # the gateway's, in its own rounds only
+        chunk_cpu = dict.fromkeys(pids, 0.0)  # each hop's, in its own rounds only
         for _ in range(PARALLEL_ROUNDS):
             for path in PATHS:
-                before = cpu_seconds(gateway_pid)
+                before = cpu_seconds(pids[path]) if path in pids else 0.0
                 walls[path].append(await parallel(path))
-                if path == "freeclaude":
-                    cpu += cpu_seconds(gateway_pid) - before
+                if path in pids:
+                    chunk_cpu[path] += cpu_seconds(pids[path]) - before
     out: dict = {"direct": {name: statistics.median(t[k] for t in times["direct"]) * 1e3
                             for name, k in (("ttfb", 0), ("total", 1))}}
     for path in PATHS[1:]:
@@ -190,8 +194,8 @@ async def bench(urls: dict[str, str], rounds: int, gateway_pid: int) -> dict:
         # the median of the paired ratios: each parallel round against the direct one just before it
         out[path, "parallel"] = statistics.median(p / d for d, p in zip(walls["direct"], walls[path]))
     out["parallel_direct_ms"] = statistics.median(walls["direct"]) * 1e3
-    # the steadier figure: what the gateway itself spent per streamed chunk, whatever else ran
-    out["parallel_cpu_us_per_chunk"] = cpu / (PARALLEL_ROUNDS * 32 * 200) * 1e6
+    out["request_cpu_us"] = request_cpu
+    out["chunk_cpu_us"] = {path: spent / (PARALLEL_ROUNDS * 32 * 200) * 1e6 for path, spent in chunk_cpu.items()}
     return out
 
 
@@ -350,7 +354,7 @@ def main() -> None:
         urls = {path: f"http://127.0.0.1:{port}" for path, port in zip(PATHS, (up_port, fw_port, gw_port))}
         for url in urls.values():
             asyncio.run(wait_for(url + "/"))
-        r = asyncio.run(bench(urls, args.rounds, gateway.pid))
+        r = asyncio.run(bench(urls, args.rounds, {"forwarder": forwarder.pid, "freeclaude": gateway.pid}))
         rss = peak_rss_mb(gateway.pid)
     finally:
         for process in (gateway, forwarder, upstream):
@@ -366,10 +370,13 @@ def main() -> None:
         print(f"{what}: direct p50 {r['direct'][name]:.2f} ms; added by the bare forwarder p50 {fw['p50']:.2f} ms "
               f"(p95 {fw['p95']:.2f}), by freeclaude p50 {fc['p50']:.2f} ms (p95 {fc['p95']:.2f}): "
               f"freeclaude's own {fc['p50'] - fw['p50']:+.2f} ms")
+    req, chunk = r["request_cpu_us"], r["chunk_cpu_us"]
+    print(f"CPU per 50-chunk stream, one at a time: bare forwarder {req['forwarder']:.0f} us, freeclaude "
+          f"{req['freeclaude']:.0f} us (its ledger and log thread included)")
     print(f"32 parallel 200-chunk streams (median of {PARALLEL_ROUNDS} paired rounds): direct "
           f"{r['parallel_direct_ms']:.1f} ms; bare forwarder x{r['forwarder', 'parallel']:.2f}, freeclaude "
-          f"x{r['freeclaude', 'parallel']:.2f}; freeclaude's CPU: {r['parallel_cpu_us_per_chunk']:.1f} us a chunk, "
-          f"everything included")
+          f"x{r['freeclaude', 'parallel']:.2f}; CPU a chunk: bare forwarder {chunk['forwarder']:.1f} us, "
+          f"freeclaude {chunk['freeclaude']:.1f} us")
     print(f"gateway peak RSS: {rss:.1f} MB")
     print(f"Claude Code-sized request ({inproc['request_bytes']:,} bytes, {inproc['tools']} tools): validation + "
           f"estimate + translation {inproc['prepare_ms']:.3f} ms")
