@@ -121,8 +121,16 @@ class Ledger:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
 
-    def record(self, a: Attempt) -> None:
-        self.db.execute(_INSERT, _VALUES(a))
+    def record(self, *rows: Attempt) -> None:
+        """The rows in one transaction."""
+        self.db.execute("BEGIN")
+        try:
+            self.db.executemany(_INSERT, map(_VALUES, rows))
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     def totals(self, *, since: float | None = None, profile: str | None = None, session: str | None = None) -> dict:
         """Sums by tier, model, day, profile and Claude Code session, plus the overall total and the

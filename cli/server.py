@@ -7,7 +7,6 @@ where the gateway runs the web searches, `searchloop`), image descriptions in `v
 """
 
 import asyncio
-import concurrent.futures
 import contextlib
 import hmac
 import json
@@ -36,6 +35,7 @@ from freeclaude.translate.tokens import estimate
 from freeclaude.translate.sse import json_bytes
 from freeclaude.upstream import Endpoint, Outcome, Upstream, open_upstream
 from freeclaude.vision import Describer
+from freeclaude.writer import Writer
 
 log = logging.getLogger("freeclaude")
 INTERNAL = "freeclaude hit an internal error; the details are in its log"
@@ -57,9 +57,7 @@ class Server:
         self.vision = Describer(self._describe if config.profile.chain("vision") else None, config.profile.name)
         self.ledger = Ledger(config.ledger_path) if config.ledger_path else None
         self.board = Board(str(config.state_dir)) if config.state_dir else None
-        # Ledger rows and log lines are written by this thread: a slow or locked disk never
-        # stalls the event loop, and the stream's end never waits for them.
-        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="freeclaude-writer")
+        self._writer = Writer(self.ledger)  # ledger rows, log lines, the statusline's state
         if self.board:
             self._writer.submit(self.board.prune)
         self.session: aiohttp.ClientSession | None = None
@@ -84,13 +82,13 @@ class Server:
     async def _close(self, app) -> None:
         if self.session:
             await self.session.close()
-        self._writer.shutdown(wait=True)  # every row handed over is written before the ledger closes
+        self._writer.close()  # every row handed over is written before the ledger closes
         if self.ledger:
             self.ledger.close()
 
     def flush(self) -> None:
         """Returns once every row and log line handed to the writer so far is written."""
-        self._writer.submit(lambda: None).result()
+        self._writer.flush()
 
     async def start(self) -> str:
         sock = self.config.sock or listen(self.config.host, self.config.port)
@@ -281,7 +279,7 @@ class Server:
             latency_ms=0.0,
         )
         _failed(row, e)
-        self._writer.submit(self._write, row, "refused before any model was asked", None)
+        self._writer.submit(lambda: self._write(row, "refused before any model was asked", None))
 
     async def _describe(self, block: dict, sid: str | None) -> tuple[str, str]:
         """An image described by the vision chain: its own request, with fallback, billed as "vision"."""
@@ -369,10 +367,13 @@ class Server:
                                                 row.cache_read_tokens, row.cache_write_tokens)
         # The cooldowns are read here, on the event loop that changes them; the writer gets a copy.
         cooling = self.router.cooldowns() if self.board else {}
-        self._writer.submit(self._write, row, "; ".join(outcome.notes), cooling)
+        notes = "; ".join(outcome.notes)
+        self._writer.submit(lambda: self._write(row, notes, cooling))
 
-    def _write(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> None:
-        """`cooling` None: no model answered or failed, so the statusline has nothing new to show."""
+    def _write(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> Attempt:
+        """On the writer thread: the statusline's state and the log line; the row goes back for
+        the ledger. `cooling` None: no model answered or failed, so the statusline has nothing
+        new to show."""
         if self.board and cooling is not None:  # first: it is what the user is looking at
             try:
                 self.board.record(row, cooling)
@@ -383,11 +384,7 @@ class Server:
             row.position, row.outcome, row.input_tokens, row.output_tokens, row.latency_ms,
             f" {row.error}" if row.error else "", f" ({notes})" if notes else "",
         )
-        if self.ledger:
-            try:
-                self.ledger.record(row)
-            except Exception:  # a locked or full disk must not take the gateway down with it
-                log.exception("could not write the usage ledger")
+        return row
 
 
 class _EventStream(web.StreamResponse):
