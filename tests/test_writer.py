@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import threading
+import time
 
 from freeclaude.ledger import Ledger
 from freeclaude.writer import Writer
@@ -39,6 +40,32 @@ def test_rows_that_queue_up_go_in_one_transaction(tmp_path):
     assert ledger.batches == [30]
     writer.close()
     assert request_ids(tmp_path / "usage.db") == [f"r{i}" for i in range(30)]
+
+
+def test_a_row_that_comes_alone_is_written_at_once(tmp_path, monkeypatch):
+    """As a Claude Code turn's: the statusline Claude Code runs right after the answer shows it."""
+    monkeypatch.setattr("freeclaude.writer.GATHER_S", 10.0)
+    writer = Writer(Ledger(tmp_path / "usage.db"))
+    writer.submit(lambda: attempt(request_id="alone"))
+    deadline = time.monotonic() + 5
+    while request_ids(tmp_path / "usage.db") != ["alone"]:
+        assert time.monotonic() < deadline, "the row waited for a burst"
+        time.sleep(0.01)
+    writer.close()
+
+
+def test_rows_that_come_in_a_burst_are_gathered(tmp_path, monkeypatch):
+    monkeypatch.setattr("freeclaude.writer.GATHER_S", 0.5)
+    ledger = CountingLedger(tmp_path / "usage.db")
+    writer = Writer(ledger)
+    writer.submit(lambda: attempt(request_id="r1"))
+    writer.flush()
+    writer.submit(lambda: attempt(request_id="r2"))  # soon after the last: the thread gathers
+    time.sleep(0.1)
+    writer.submit(lambda: attempt(request_id="r3"))
+    time.sleep(0.8)
+    assert ledger.batches == [1, 2]
+    writer.close()
 
 
 def test_a_failing_job_or_ledger_loses_only_itself(tmp_path, caplog):
