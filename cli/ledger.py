@@ -10,6 +10,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from freeclaude import pricing
+
 MIGRATIONS = [
     # 1: attempts
     """
@@ -79,6 +81,24 @@ class Attempt:
     client_session: str | None = None  # Claude Code's session id, where its request names one
     web_searches: int = 0
     ts: float = dataclasses.field(default_factory=time.time)
+
+    def settle(self, outcome, cost) -> None:
+        """Fills in what the attempt's outcome (an upstream.Outcome) says: usage, timings, what
+        it cost (`cost`: the model's Model.cost) and what Anthropic would have charged."""
+        now = time.monotonic()
+        u = outcome.usage
+        self.input_tokens, self.output_tokens = u.input, u.output
+        self.cache_read_tokens, self.cache_write_tokens = u.cache_read, u.cache_write
+        self.usage_estimated = u.estimated
+        if self.outcome != "ok" and outcome.first_byte is None:
+            self.input_tokens = self.output_tokens = 0  # nothing was generated: nothing billed
+            self.usage_estimated = False
+        self.latency_ms = round((now - outcome.started) * 1000, 1)
+        self.ttft_ms = round((outcome.first_byte - outcome.started) * 1000, 1) if outcome.first_byte else None
+        self.web_searches = outcome.web_searches
+        tokens = (self.input_tokens, self.output_tokens, self.cache_read_tokens, self.cache_write_tokens)
+        self.cost_usd = cost(*tokens)
+        self.list_price_usd = pricing.list_price(self.tier, *tokens)
 
 
 _FIELDS = [f.name for f in dataclasses.fields(Attempt)]

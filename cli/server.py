@@ -2,7 +2,7 @@
 
 It authenticates, parses and limits the body, plans the models (router) and tries them in
 turn (fallback), moves bytes, and hands ledger rows, log lines and the statusline's state to
-one writer thread. Translation lives in `translate`, one upstream attempt in `upstream` (or,
+one writer thread (`writer`). Translation lives in `translate`, one upstream attempt in `upstream` (or,
 where the gateway runs the web searches, `searchloop`), image descriptions in `vision`.
 """
 
@@ -13,12 +13,11 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Mapping
 
 import aiohttp
 from aiohttp import web
 
-from freeclaude import picker, pricing
+from freeclaude import picker
 from freeclaude.config import Config, listen
 from freeclaude.ledger import Attempt, Ledger
 from freeclaude.limits import Exhausted, Pacer
@@ -27,7 +26,7 @@ from freeclaude.router import Plan, Router, max_tokens_for, tier_of
 from freeclaude.search import backend as search_backend
 from freeclaude.searchloop import SearchLoop
 from freeclaude.translate import images, sse, websearch
-from freeclaude.sessions import Board
+from freeclaude.sessions import Board, client_session
 from freeclaude.translate.errors import ApiError
 from freeclaude.translate.request import text_of
 from freeclaude.translate.validate import InvalidRequest, validate
@@ -56,10 +55,7 @@ class Server:
         self.search = search_backend(config.profile.search, config.search_key(), config.env)
         self.vision = Describer(self._describe if config.profile.chain("vision") else None, config.profile.name)
         self.ledger = Ledger(config.ledger_path) if config.ledger_path else None
-        self.board = Board(str(config.state_dir)) if config.state_dir else None
-        self._writer = Writer(self.ledger)  # ledger rows, log lines, the statusline's state
-        if self.board:
-            self._writer.submit(self.board.prune)
+        self._writer = Writer(self.ledger, Board(str(config.state_dir)) if config.state_dir else None)
         self.session: aiohttp.ClientSession | None = None
         self.runner: web.AppRunner | None = None
         self.base_url = ""
@@ -279,7 +275,7 @@ class Server:
             latency_ms=0.0,
         )
         _failed(row, e)
-        self._writer.submit(lambda: self._write(row, "refused before any model was asked", None))
+        self._writer.row(row, "refused before any model was asked", None)
 
     async def _describe(self, block: dict, sid: str | None) -> tuple[str, str]:
         """An image described by the vision chain: its own request, with fallback, billed as "vision"."""
@@ -351,40 +347,10 @@ class Server:
         return resp
 
     def _record(self, row: Attempt, outcome: Outcome, model) -> None:
-        now = time.monotonic()
-        u = outcome.usage
-        row.input_tokens, row.output_tokens = u.input, u.output
-        row.cache_read_tokens, row.cache_write_tokens = u.cache_read, u.cache_write
-        row.usage_estimated = u.estimated
-        if row.outcome != "ok" and outcome.first_byte is None:
-            row.input_tokens = row.output_tokens = 0  # nothing was generated: nothing billed
-            row.usage_estimated = False
-        row.latency_ms = round((now - outcome.started) * 1000, 1)
-        row.ttft_ms = round((outcome.first_byte - outcome.started) * 1000, 1) if outcome.first_byte else None
-        row.web_searches = outcome.web_searches
-        row.cost_usd = model.cost(row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens)
-        row.list_price_usd = pricing.list_price(row.tier, row.input_tokens, row.output_tokens,
-                                                row.cache_read_tokens, row.cache_write_tokens)
+        row.settle(outcome, model.cost)
         # The cooldowns are read here, on the event loop that changes them; the writer gets a copy.
-        cooling = self.router.cooldowns() if self.board else {}
-        notes = "; ".join(outcome.notes)
-        self._writer.submit(lambda: self._write(row, notes, cooling))
-
-    def _write(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> Attempt:
-        """On the writer thread: the statusline's state and the log line; the row goes back for
-        the ledger. `cooling` None: no model answered or failed, so the statusline has nothing
-        new to show."""
-        if self.board and cooling is not None:  # first: it is what the user is looking at
-            try:
-                self.board.record(row, cooling)
-            except Exception:
-                log.exception("could not write the statusline's session state")
-        log.info(
-            "%s %s %s:%s #%d %s in=%d out=%d %.0fms%s%s", row.request_id, row.tier, row.provider, row.upstream_model,
-            row.position, row.outcome, row.input_tokens, row.output_tokens, row.latency_ms,
-            f" {row.error}" if row.error else "", f" ({notes})" if notes else "",
-        )
-        return row
+        cooling = self.router.cooldowns() if self._writer.board else {}
+        self._writer.row(row, "; ".join(outcome.notes), cooling)
 
 
 class _EventStream(web.StreamResponse):
@@ -403,22 +369,6 @@ async def _send(resp: web.StreamResponse, data: bytes, outcome: Outcome, finish)
         return True
     await resp.write(data)
     return False
-
-
-def client_session(headers: Mapping[str, str], body: dict) -> str | None:
-    """Claude Code's own session id: its X-Claude-Code-Session-Id header (2.1.330), else the
-    session_id in the JSON string it sends as metadata.user_id (2.1.328 too)."""
-    sid = headers.get("X-Claude-Code-Session-Id")
-    if sid:
-        return sid[:100]
-    user = (body.get("metadata") or {}).get("user_id") if isinstance(body.get("metadata"), dict) else None
-    if isinstance(user, str) and user.startswith("{"):
-        try:
-            sid = json.loads(user).get("session_id")
-        except (ValueError, AttributeError):
-            return None
-        return sid[:100] if isinstance(sid, str) and sid else None
-    return None
 
 
 def _request_id() -> str:

@@ -15,6 +15,22 @@ MAX_HELD = 256  # sessions a long-running gateway keeps in memory; the oldest go
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
+def client_session(headers, body: dict) -> str | None:
+    """Claude Code's own session id in a request: its X-Claude-Code-Session-Id header (2.1.330),
+    else the session_id in the JSON string it sends as metadata.user_id (2.1.328 too)."""
+    sid = headers.get("X-Claude-Code-Session-Id")
+    if sid:
+        return sid[:100]
+    user = (body.get("metadata") or {}).get("user_id") if isinstance(body.get("metadata"), dict) else None
+    if isinstance(user, str) and user.startswith("{"):
+        try:
+            sid = json.loads(user).get("session_id")
+        except (ValueError, AttributeError):
+            return None
+        return sid[:100] if isinstance(sid, str) and sid else None
+    return None
+
+
 def state_path(directory: str, session_id: str) -> str | None:
     """The file of a session, or None for an id that cannot be a file name (never a path)."""
     if not session_id or len(session_id) > 100 or not _SAFE.issuperset(session_id):

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 
 from freeclaude.ledger import Attempt, Ledger
+from freeclaude.sessions import Board
 
 log = logging.getLogger("freeclaude")
 _STOP = object()
@@ -24,8 +25,9 @@ GATHER_S = 0.05
 
 
 class Writer:
-    def __init__(self, ledger: Ledger | None) -> None:
+    def __init__(self, ledger: Ledger | None, board: Board | None = None) -> None:
         self.ledger = ledger
+        self.board = board  # the statusline's state, per Claude Code session
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._now = threading.Event()  # set: someone waits for the queue to be written
         # A daemon, so a gateway never closed cannot hold the interpreter open; what was handed
@@ -33,11 +35,31 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="freeclaude-writer", daemon=True)
         self._thread.start()
         atexit.register(self.close)
+        if board:
+            self.submit(board.prune)
 
     def submit(self, job: Callable[[], Attempt | None]) -> None:
         """Runs `job()` on the writer thread; the ledger row it returns, if any, is written with
         the rest of its batch."""
         self._queue.put(job)
+
+    def row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> None:
+        """A finished attempt: the statusline's state, the log line, the ledger row. `cooling`
+        None: no model answered or failed, so the statusline has nothing new to show."""
+        self.submit(lambda: self._row(row, notes, cooling))
+
+    def _row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> Attempt:
+        if self.board and cooling is not None:  # first: it is what the user is looking at
+            try:
+                self.board.record(row, cooling)
+            except Exception:
+                log.exception("could not write the statusline's session state")
+        log.info(
+            "%s %s %s:%s #%d %s in=%d out=%d %.0fms%s%s", row.request_id, row.tier, row.provider, row.upstream_model,
+            row.position, row.outcome, row.input_tokens, row.output_tokens, row.latency_ms,
+            f" {row.error}" if row.error else "", f" ({notes})" if notes else "",
+        )
+        return row
 
     def flush(self) -> None:
         """Returns once everything submitted so far is written."""
