@@ -321,8 +321,8 @@ class Server:
             if ended:
                 async for _ in chunks:
                     pass  # only the upstream's drain is left to run
-            elif up.outcome.error:
-                _failed(row, up.outcome.error)
+            else:
+                finish()  # a stream that ended without saying so first (searchloop's)
         except ConnectionResetError:
             if not ended:  # else it left with the whole answer
                 row.outcome, row.status = "client_closed", None
