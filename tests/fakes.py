@@ -74,13 +74,16 @@ class Stream:
     headers: dict = field(default_factory=dict)
     events: bool = False  # Anthropic style: chunks are (event, data) pairs
     linger: float = 0.0  # seconds the body stays open after the last event
+    together: bool = False  # every event in one write, as a fast upstream's reach a slow reader
 
     async def send(self, request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", **self.headers})
         await resp.prepare(request)
         if self.comment and not self.events:
             await resp.write(b": OPENROUTER PROCESSING\n\n")
-        for item in self.chunks:
+        if self.together:
+            await resp.write(b"".join(f"data: {json.dumps(item)}\n\n".encode() for item in self.chunks))
+        for item in () if self.together else self.chunks:
             if self.events:
                 name, data = item
                 await resp.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
