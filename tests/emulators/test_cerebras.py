@@ -5,7 +5,7 @@ Cerebras does, and streams its shape."""
 import pytest
 
 from tests.emulators.cerebras import Cerebras, Quota
-from tests.emulators.wire import KEY, WEATHER, Clock, events, started
+from tests.emulators.wire import WEATHER, Clock, events, started
 
 
 def body(model="gpt-oss-120b", text="Reply with the single word: pong", **extra) -> dict:
@@ -17,12 +17,8 @@ async def emu(aiohttp_client):
     return await started(aiohttp_client, Cerebras, "/v1/chat/completions")
 
 
-async def post(emu, payload, headers=KEY):
-    return await emu.post(payload, headers)
-
-
 async def test_wrong_key_is_a_flat_401(emu):
-    resp = await post(emu, body(), {"Authorization": "Bearer nope"})
+    resp = await emu.post(body(), {"Authorization": "Bearer nope"})
     assert resp.status == 401
     assert (await resp.json())["code"] == "wrong_api_key"
 
@@ -35,7 +31,7 @@ async def test_wrong_key_is_a_flat_401(emu):
     ({"max_completion_tokens": 40000}, "max_completion_tokens", None),
 ])
 async def test_refused_fields(emu, extra, param, message):
-    resp = await post(emu, body(**extra))
+    resp = await emu.post(body(**extra))
     assert resp.status == 400
     err = await resp.json()
     assert set(err) == {"message", "type", "param", "code"} and err["param"] == param
@@ -48,7 +44,7 @@ async def test_reasoning_content_in_history_is_refused(emu):
     payload["messages"] = [{"role": "user", "content": "hi"},
                            {"role": "assistant", "content": "hello", "reasoning_content": "greet"},
                            {"role": "user", "content": "again"}]
-    resp = await post(emu, payload)
+    resp = await emu.post(payload)
     assert resp.status == 400
     err = await resp.json()
     assert err["message"] == ("messages.1.assistant.reasoning_content: property "
@@ -57,27 +53,27 @@ async def test_reasoning_content_in_history_is_refused(emu):
 
 
 async def test_tokens_per_minute_count_the_requested_output(emu):
-    assert (await post(emu, body(max_completion_tokens=29_000))).status == 200
-    resp = await post(emu, body(max_completion_tokens=2_000))  # 30K used: no room left
+    assert (await emu.post(body(max_completion_tokens=29_000))).status == 200
+    resp = await emu.post(body(max_completion_tokens=2_000))  # 30K used: no room left
     assert resp.status == 429
     err = await resp.json()
     assert err == {"message": "Tokens per minute limit exceeded - too many tokens processed.",
                    "type": "too_many_requests_error", "param": "quota", "code": "token_quota_exceeded"}
     assert float(resp.headers["x-ratelimit-reset-tokens-minute"]) > 0
     emu.clock.now += 10  # the bucket refills continuously: 5K back after 10 s
-    assert (await post(emu, body(max_completion_tokens=2_000))).status == 200
+    assert (await emu.post(body(max_completion_tokens=2_000))).status == 200
 
 
 async def test_requests_per_minute(emu):
     for _ in range(5):
-        assert (await post(emu, body())).status == 200
-    resp = await post(emu, body())
+        assert (await emu.post(body())).status == 200
+    resp = await emu.post(body())
     assert resp.status == 429 and (await resp.json())["code"] == "request_quota_exceeded"
 
 
 async def test_gpt_oss_streams_parsed_reasoning_and_calls(emu):
     payload = body(text="What is the weather in Paris?", tools=[WEATHER], stream=True)
-    chunks = await events(await post(emu, payload))
+    chunks = await events(await emu.post(payload))
     deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
     assert any(d.get("reasoning") for d in deltas)
     assert any(d.get("tool_calls") for d in deltas)
@@ -87,7 +83,7 @@ async def test_gpt_oss_streams_parsed_reasoning_and_calls(emu):
 
 async def test_qwen_writes_its_reasoning_in_the_content(emu):
     payload = body(model="qwen-3.8-27b", text="What is the weather in Paris?", tools=[WEATHER])
-    reply = await (await post(emu, payload)).json()
+    reply = await (await emu.post(payload)).json()
     message = reply["choices"][0]["message"]
     assert message["content"].startswith("<think>\n") and "reasoning" not in message
 

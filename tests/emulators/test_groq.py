@@ -7,7 +7,7 @@ import pytest
 
 from tests.emulators.brain import Turn
 from tests.emulators.groq import Groq
-from tests.emulators.wire import KEY, WEATHER, events, started
+from tests.emulators.wire import WEATHER, events, started
 
 
 def body(model="openai/gpt-oss-120b", text="Reply with the single word: pong", **extra) -> dict:
@@ -19,12 +19,8 @@ async def emu(aiohttp_client):
     return await started(aiohttp_client, Groq, "/openai/v1/chat/completions")
 
 
-async def post(emu, payload, headers=KEY):
-    return await emu.post(payload, headers)
-
-
 async def test_wrong_key(emu):
-    resp = await post(emu, body(), {"Authorization": "Bearer nope"})
+    resp = await emu.post(body(), {"Authorization": "Bearer nope"})
     assert resp.status == 401 and (await resp.json())["error"]["code"] == "invalid_api_key"
 
 
@@ -35,7 +31,7 @@ async def test_wrong_key(emu):
     ({"n": 2}, "'n'"),
 ])
 async def test_unsupported_fields_are_400(emu, extra, text):
-    resp = await post(emu, body(**extra))
+    resp = await emu.post(body(**extra))
     assert resp.status == 400
     err = (await resp.json())["error"]
     assert err["type"] == "invalid_request_error" and text in err["message"]
@@ -48,13 +44,13 @@ async def test_unsupported_fields_are_400(emu, extra, text):
 async def test_message_properties_are_400(emu, message, field):
     payload = body()
     payload["messages"] = [{"role": "user", "content": "hello"}, message, {"role": "user", "content": "go on"}]
-    resp = await post(emu, payload)
+    resp = await emu.post(payload)
     assert resp.status == 400
     assert f"property '{field}' is unsupported" in (await resp.json())["error"]["message"]
 
 
 async def test_a_request_over_the_tpm_limit_is_a_413(emu):
-    resp = await post(emu, body(max_tokens=8_000))  # prompt + 8,000 > 8,000
+    resp = await emu.post(body(max_tokens=8_000))  # prompt + 8,000 > 8,000
     assert resp.status == 413
     err = (await resp.json())["error"]
     assert (err["type"], err["code"]) == ("tokens", "rate_limit_exceeded")
@@ -63,27 +59,27 @@ async def test_a_request_over_the_tpm_limit_is_a_413(emu):
 
 
 async def test_what_is_left_of_the_tpm_budget_is_a_429(emu):
-    assert (await post(emu, body(max_tokens=6_000))).status == 200
-    resp = await post(emu, body(max_tokens=3_000))
+    assert (await emu.post(body(max_tokens=6_000))).status == 200
+    resp = await emu.post(body(max_tokens=3_000))
     assert resp.status == 429 and int(resp.headers["retry-after"]) >= 1
     err = (await resp.json())["error"]
     assert err["message"].startswith("Rate limit reached for model `openai/gpt-oss-120b`")
     assert "Please try again in" in err["message"] and err["type"] == "tokens"
     # per model: the other model's budget is untouched
-    assert (await post(emu, body(model="openai/gpt-oss-20b", max_tokens=3_000))).status == 200
+    assert (await emu.post(body(model="openai/gpt-oss-20b", max_tokens=3_000))).status == 200
     emu.clock.now += 60
-    assert (await post(emu, body(max_tokens=3_000))).status == 200
+    assert (await emu.post(body(max_tokens=3_000))).status == 200
 
 
 async def test_max_tokens_above_the_cap(emu):
-    resp = await post(emu, body(model="qwen/qwen3.8-27b", max_tokens=20_000))
+    resp = await emu.post(body(model="qwen/qwen3.8-27b", max_tokens=20_000))
     assert resp.status == 400
 
 
 async def test_gpt_oss_stream_shape(emu):
     payload = body(text="What is the weather in Paris?", tools=[WEATHER], stream=True,
                    stream_options={"include_usage": True})
-    chunks = await events(await post(emu, payload))
+    chunks = await events(await emu.post(payload))
     deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
     assert any(d.get("reasoning") for d in deltas)
     calls = [d["tool_calls"] for d in deltas if d.get("tool_calls")]
@@ -96,9 +92,9 @@ async def test_gpt_oss_stream_shape(emu):
 
 
 async def test_qwen_reasoning_is_raw_without_tools_and_parsed_with_them(emu):
-    parsed = await (await post(emu, body(model="qwen/qwen3.8-27b", text="What is the weather?",
+    parsed = await (await emu.post(body(model="qwen/qwen3.8-27b", text="What is the weather?",
                                          tools=[WEATHER]))).json()
     assert parsed["choices"][0]["message"]["reasoning"]
     emu.brain = lambda view: Turn(reasoning="hm", text="ok")
-    raw = await (await post(emu, body(model="qwen/qwen3.8-27b"))).json()
+    raw = await (await emu.post(body(model="qwen/qwen3.8-27b"))).json()
     assert raw["choices"][0]["message"]["content"] == "<think>\nhm\n</think>\n\nok"
