@@ -34,10 +34,11 @@ def _free_port() -> int:
 
 def _start(n_ctx: int, log: Path):
     port = _free_port()
+    # Not `-m llama_cpp.server` itself: that crashes on CPUs with AMX (tests/support/llama_server.py).
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(_gguf()), "--host", "127.0.0.1",
+        [sys.executable, "-m", "tests.support.llama_server", "--model", str(_gguf()), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", str(n_ctx)],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=Path(__file__).parent.parent)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -51,8 +52,13 @@ def _start(n_ctx: int, log: Path):
     raise AssertionError("llama_cpp.server did not start in 120 s")
 
 
+_logs: dict[int, Path] = {}  # each server's log, by its port
+
+
 def _serve(tmp_path_factory, n_ctx: int):
-    proc, port = _start(n_ctx, tmp_path_factory.mktemp(f"llama-{n_ctx}") / "server.log")
+    log = tmp_path_factory.mktemp(f"llama-{n_ctx}") / "server.log"
+    proc, port = _start(n_ctx, log)
+    _logs[port] = log
     yield port
     proc.terminate()
     proc.wait(30)
@@ -75,6 +81,17 @@ def template_for(port: int, **model) -> dict:
     data["providers"]["llamacpp"]["base_url"] = f"http://127.0.0.1:{port}/v1"
     data["providers"]["llamacpp"]["models"]["local"].update(model)
     return data
+
+
+async def test_the_server_runs_without_repacked_weights(llama, gateway, sdk):
+    """The workaround for the AMX crash is in force: llama.cpp put no weight in an extra buffer
+    (it logs the buffer it prefers for each tensor it repacks, or declines to)."""
+    server = await gateway(profiles.parse(template_for(llama), "llama", "test"))
+    await sdk(server).messages.create(model="claude-haiku-5-5", max_tokens=5,
+                                      messages=[{"role": "user", "content": "Hi"}])
+    log = _logs[llama].read_text(errors="replace")
+    assert "CPU_Mapped model buffer" in log
+    assert "preferred buffer type" not in log and "REPACK model buffer" not in log and "AMX" not in log
 
 
 async def test_sdk_streams_a_real_answer_and_usage_is_counted(llama, gateway, sdk):
