@@ -32,6 +32,9 @@ _PROVIDER_KEYS = ({f.name for f in dataclasses.fields(Provider)} - {"name", "lim
 _MODEL_KEYS = ({f.name for f in dataclasses.fields(Model)} - {"name", "provider", "limits"}) | set(LIMIT_NAMES)
 _SEARCH_KEYS = {f.name for f in dataclasses.fields(Search)}
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# The quirks that are one of a few words; the first is the default.
+_QUIRK_VALUES = {"max_tokens_field": ("max_tokens", "max_completion_tokens"), "requests_header": ("rpm", "rpd"),
+                 "limits_refill": ("window", "continuous")}
 
 
 class ProfileError(FreeclaudeError):
@@ -225,8 +228,9 @@ def _quirks(base: Quirks, raw, where: str, fail, kind: str) -> Quirks:
         expected = type(getattr(base, key))
         if type(value) is not expected:
             fail(f"{where}.{key}", f"must be a {expected.__name__}")
-    if raw.get("max_tokens_field", "max_tokens") not in ("max_tokens", "max_completion_tokens"):
-        fail(f"{where}.max_tokens_field", "must be max_tokens or max_completion_tokens")
+    for key, allowed in _QUIRK_VALUES.items():
+        if raw.get(key, allowed[0]) not in allowed:
+            fail(f"{where}.{key}", f"must be {' or '.join(allowed)}")
     if raw.get("server_web_search") and kind != "anthropic":
         fail(f"{where}.server_web_search", "applies to anthropic providers only")
     return dataclasses.replace(base, **raw)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from freeclaude import ratelimit_headers
 from freeclaude.providers import Model, Provider
 from freeclaude.translate import sse
 from freeclaude.translate.sse import json_bytes
@@ -49,6 +50,8 @@ class Outcome:
     finished: bool = False  # the answer is complete: what is yielded now is its last piece
     notes: list[str] = field(default_factory=list)  # repairs and anomalies, for the log
     web_searches: int = 0  # searches the gateway ran for this attempt (searchloop.py)
+    ratelimits: dict | None = None  # what the last answer's rate-limit headers said (ratelimit_headers.py)
+    requests: int = 1  # upstream requests this attempt made (a search loop, an answer asked again)
 
 
 class Endpoint:
@@ -144,6 +147,8 @@ class Upstream:
                                  timeout=e.timeout, proxy=e.proxy)
 
     async def _check(self, resp: aiohttp.ClientResponse) -> None:
+        # Every answer, an error too, says what is left of the provider's budgets (limits.py).
+        self.outcome.ratelimits = ratelimit_headers.read(resp.headers, self.model.quirks.requests_header)
         if resp.status != 200:
             text = await resp.text(errors="replace")
             key = self.endpoint.key

@@ -48,6 +48,12 @@ class Writer:
         None: no model answered or failed, so the statusline has nothing new to show."""
         self.submit(lambda: self._row(row, notes, cooling))
 
+    def hold(self, session: str | None, model: str, limit: str, seconds: float) -> None:
+        """A request of that Claude Code session waits `seconds` for `model`'s `limit` budget."""
+        if self.board and session:
+            board = self.board
+            self.submit(lambda: board.hold(session, model, limit, seconds))
+
     def _row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> Attempt:
         if self.board and cooling is not None:  # first: it is what the user is looking at
             try:
