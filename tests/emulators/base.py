@@ -76,6 +76,11 @@ class _Emulator:
             self.rejected.append((resp.status, resp.text or ""))
         return resp
 
+    def limit_headers(self, body) -> dict:
+        """The rate-limit headers this provider sends with its answer to `body` (refused or not),
+        after the request was counted; none by default."""
+        return {}
+
     # the message this provider gives for a body that is not JSON
     unparsable = "We could not parse the JSON body of your request."
 
@@ -92,16 +97,18 @@ class _Emulator:
         if body is None:
             return self.invalid(self.unparsable)
         refused = self.check(body)
+        extra = self.limit_headers(body)
         if refused is not None:
+            refused.headers.update(extra)
             return refused
         turn = self.brain(self.view(body))
         if not body.get("stream"):
             reply = self.message(turn, body)
             self.issued(turn, body)
-            return web.json_response(reply)
+            return web.json_response(reply, headers=extra)
         frames = self.frames(turn, body)
         self.issued(turn, body)
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", **extra})
         await resp.prepare(request)
         for frame in frames:
             await resp.write(frame)

@@ -72,3 +72,26 @@ class Writer:
 
 def default_brain(view: View) -> Turn:
     return probe_answer(view) or Turn(text="OK")
+
+
+class WriteRead:
+    """Claude Code's three-step loop: asked to write a file and read it back (the file named in
+    the prompt), it writes it with Write, reads it with Read, then says what it holds."""
+
+    def __init__(self, project, name: str = "notes.txt", content: str = "hello from a free plan") -> None:
+        self.project, self.name, self.content = project, name, content
+
+    def __call__(self, view: View) -> Turn:
+        probe = probe_answer(view)
+        if probe:
+            return probe
+        if self.name not in view.user or not {"Write", "Read"} <= set(view.tools):
+            return Turn(text="OK")
+        path = str(self.project / self.name)
+        if not view.results:
+            return Turn(reasoning="First write the file.", text=f"Writing {self.name}.",
+                        calls=[Call("Write", {"file_path": path, "content": self.content + "\n"})])
+        if len(view.results) == 1:
+            return Turn(reasoning="Now read it back.", calls=[Call("Read", {"file_path": path})])
+        said = self.content if self.content in view.results[-1] else "something else"
+        return Turn(reasoning="It is read.", text=f"{self.name} says: {said}")

@@ -99,9 +99,14 @@ QUOTA_ERRORS = {
     "tph": ("Tokens per hour limit exceeded - too many tokens processed.", "token_quota_exceeded"),
     "tpd": ("Tokens per day limit exceeded - too many tokens processed.", "token_quota_exceeded"),
 }
-# RL lists these headers on every response; it documents no Retry-After.
+# RL documents no Retry-After; a 429 names the reset of the budget it broke.
 RESET_HEADERS = {"rpm": "x-ratelimit-reset-requests-minute", "tpm": "x-ratelimit-reset-tokens-minute",
                  "tph": "x-ratelimit-reset-tokens-hour", "tpd": "x-ratelimit-reset-tokens-day"}
+# RL: "we inject several custom headers into every API response": the limit, what remains and the
+# reset, in seconds, of the requests per day and the tokens per minute. In RL's example both resets
+# end in the same fraction (33011.382867097855 and 11.382867097854614): they count to the next
+# day and minute on the clock, while the buckets themselves refill continuously.
+EVERY_ANSWER = {"rpd": "requests-day", "tpm": "tokens-minute"}
 
 # Fields that are a 400 on Cerebras, per a client library's guide
 # (hexdocs.pm/req_llm/cerebras.html, checked 2026-12-01); not found in the stored Cerebras docs.
@@ -126,9 +131,9 @@ class Cerebras(OpenAIEmulator):
         self.quota = Quota(clock)
 
     def paid_plan(self) -> None:
-        """The Developer tier: far above one session (RL, the old template's 1K requests and 1M
-        tokens a minute on gpt-oss-120b), so no budget binds here; the other rules stay."""
-        self.limits = {}
+        """The Developer tier: 1K requests and 1M tokens a minute on gpt-oss-120b (RL, as the old
+        template had it), far above one session; the other rules stay."""
+        self.limits = {"rpm": 1000, "tpm": 1_000_000}
 
     def check_auth(self, request):
         if request.headers.get("Authorization") != f"Bearer {self.key}":
@@ -186,6 +191,18 @@ class Cerebras(OpenAIEmulator):
             return error(429, message, "too_many_requests_error", "quota", code,
                          {RESET_HEADERS[over.limit]: f"{reset:.3f}"})
         return None
+
+    def limit_headers(self, body) -> dict:
+        if not isinstance(body, dict) or body.get("model") not in self.models:
+            return {}
+        out, now = {}, self.quota.clock()
+        for name, suffix in EVERY_ANSWER.items():
+            if name in self.limits:
+                value = self.limits[name]
+                out[f"x-ratelimit-limit-{suffix}"] = str(value)
+                out[f"x-ratelimit-remaining-{suffix}"] = str(int(self.quota.level(body["model"], name, value)))
+                out[f"x-ratelimit-reset-{suffix}"] = repr(WINDOWS[name] - now % WINDOWS[name])
+        return out
 
     def shown(self, turn: Turn, body: dict) -> Turn:
         return raw_think(turn) if self.models[body["model"]]["reasoning"] == "raw" else turn
