@@ -12,6 +12,7 @@ teaches the real one.
 import asyncio
 import bisect
 import contextlib
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -292,6 +293,11 @@ class Pacer:
         scope = self.scope(model)
         if readings:
             scope.observe(readings, ticket.sent)
+        seen = scope.seen.get("tpm")
+        if uncounted and seen and seen.sent == ticket.sent and seen.remaining is not None:
+            # Its headers were written when it was admitted, cached tokens counted: given back since.
+            remaining = seen.remaining + uncounted
+            scope.seen["tpm"] = dataclasses.replace(seen, remaining=min(remaining, seen.limit or remaining))
         if ok and ticket.probe and "tpm" not in (readings or {}):
             scope.confirm("tpm", max(e.tokens for e in ticket.entries) if ticket.entries else 0)
 

@@ -214,3 +214,20 @@ async def test_a_probe_that_goes_through_where_no_header_says_confirms_the_limit
         pacer.answered(ticket, Outcome(Usage()), ok=True)
     assert pacer.tpm(m) == (12000, True)
     assert pacer.learned() == {"g:m": {"tpm": {"profile": 8000, "stated": 12000, "remaining": None, "reset_s": 0.0}}}
+
+
+async def test_cached_tokens_given_back_after_the_answer_add_to_what_its_headers_said_remained():
+    from freeclaude.profiles import parse
+    from freeclaude.upstream import Outcome, Usage
+
+    t = Fake()
+    p = parse({"providers": {"g": {"kind": "openai", "base_url": "http://x/v1", "models": {
+        "m": {"tpm": 8000, "quirks": {"counts_cached": False}}}}}, "tiers": {"default": ["g:m"]}}, "p", "test")
+    pacer = Pacer(p, clock=t, sleep=t.sleep)
+    [m] = p.chain("default")
+    async with pacer.slot(m, 5500) as ticket:
+        # written at admission, the whole prompt counted: 2,500 left for a minute
+        outcome = Outcome(Usage(input=1000, cache_read=4000, estimated=False), ratelimits={"tpm": Reading(8000, 2500, 60.0)})
+        pacer.answered(ticket, outcome, ok=True)
+    assert pacer.wait(m, 6500) == 0.0  # 2,500 + the 4,000 cached
+    assert pacer.wait(m, 6600) == pytest.approx(60.0)
