@@ -301,15 +301,10 @@ class Pacer:
         if ok and ticket.probe and "tpm" not in (readings or {}):
             scope.confirm("tpm", max(e.tokens for e in ticket.entries) if ticket.entries else 0)
 
-    def learned(self) -> dict[str, dict[str, dict]]:
-        """What the providers have said, by scope ("provider" or "provider:model"): each limit's
-        value in the profile and as stated, what remained and the seconds until it was full."""
-        now = self._clock()
-        out: dict[str, dict[str, dict]] = {}
-        scopes = [(p, lim) for p, lim in self._providers.items()] + [(f"{p}:{m}", lim) for (p, m), lim in self._models.items()]
-        for name, lim in scopes:
-            for limit, seen in lim.seen.items():
-                out.setdefault(name, {})[limit] = {
-                    "profile": getattr(lim.limits, limit, None) if limit in WINDOWS else None,
-                    "stated": seen.limit, "remaining": seen.remaining, "reset_s": round(max(0.0, seen.until - now), 2)}
-        return out
+    def stated(self, model) -> dict[str, dict]:
+        """What the provider has said of the budgets this model draws on: each limit's value in
+        the profile and as stated, what remained and the seconds until it was full again."""
+        now, lim = self._clock(), self.scope(model)
+        return {name: {"profile": getattr(lim.limits, name, None) if name in WINDOWS else None, "stated": seen.limit,
+                       "remaining": seen.remaining, "reset_s": round(max(0.0, seen.until - now), 2)}
+                for name, seen in lim.seen.items()}

@@ -213,7 +213,7 @@ async def test_a_probe_that_goes_through_where_no_header_says_confirms_the_limit
     async with pacer.slot(m, 12000, probe=True) as ticket:
         pacer.answered(ticket, Outcome(Usage()), ok=True)
     assert pacer.tpm(m) == (12000, True)
-    assert pacer.learned() == {"g:m": {"tpm": {"profile": 8000, "stated": 12000, "remaining": None, "reset_s": 0.0}}}
+    assert pacer.stated(m) == {"tpm": {"profile": 8000, "stated": 12000, "remaining": None, "reset_s": 0.0}}
 
 
 async def test_cached_tokens_given_back_after_the_answer_add_to_what_its_headers_said_remained():
