@@ -9,7 +9,7 @@ import pytest
 from freeclaude import profiles
 from tests.conftest import run_claude
 from tests.emulators import emulate, pointed
-from tests.emulators.brain import WriteRead
+from tests.emulators.brain import Call, Turn, WriteRead
 
 pytestmark = pytest.mark.claude
 
@@ -58,3 +58,35 @@ async def test_groq_developer_plan_takes_claude_codes_whole_prompt(tmp_path, cla
     # The first request was over the free plan's 8K minute: sent once, and Groq's headers told the
     # plan's 250K, so the next ones asked for answers bigger than the whole free minute.
     assert all(r["max_tokens"] > 8000 for r in rest)
+
+
+class LongWrite:
+    """Writes one file longer than a bounded answer holds (about 5K tokens), then says so."""
+
+    CONTENT = "".join(f"line {i}: " + "x" * 60 + "\n" for i in range(300))
+
+    def __init__(self, project) -> None:
+        self.path = str(project / "long.txt")
+
+    def __call__(self, view):
+        if "long.txt" not in view.user or "Write" not in view.tools:
+            return Turn(text="OK")
+        if not view.results:
+            return Turn(text="Writing it.", calls=[Call("Write", {"file_path": self.path, "content": self.CONTENT})])
+        return Turn(text="Wrote long.txt.")
+
+
+async def test_an_answer_longer_than_the_bound_is_asked_again_and_arrives_whole(tmp_path, claude_bin):
+    project = tmp_path / "project"
+    project.mkdir()
+    emulator, server, url = await emulate("cerebras", LongWrite(project))
+    data, env = pointed(profiles.templates()["cerebras"], url, emulator.key)
+    try:
+        code, out, err, _, _ = await run_claude(tmp_path, claude_bin, data, "-p", "Write long.txt.",
+                                                "--allowedTools", "Write", *LEAN, env=env)
+    finally:
+        await server.close()
+    assert code == 0 and "Wrote long.txt." in out, f"stdout: {out}\nstderr: {err}"
+    assert (project / "long.txt").read_text() == LongWrite.CONTENT  # whole: Claude Code never saw the cut one
+    asked = [r.body["max_completion_tokens"] for r in emulator.received]
+    assert asked[:2] == [3750, 15000] and emulator.rejected == []

@@ -25,6 +25,16 @@ def count(obj) -> int:
     return max(1, len(json.dumps(obj, ensure_ascii=False)) // 4)
 
 
+def within(turn: Turn, limit) -> Turn | None:
+    """The turn as a model stopped by max_tokens leaves it, or None when it fits: reasoning, then
+    text, about four characters a token, and no tool call (the cut fell before or inside it)."""
+    if not isinstance(limit, int) or count(asdict(turn)) <= limit:
+        return None
+    room = max(0, limit - count(asdict(Turn()))) * 4  # characters, as count() reckons them
+    reasoning = turn.reasoning[:room]
+    return Turn(reasoning=reasoning, text=turn.text[:room - len(reasoning)])
+
+
 def new_id(prefix: str) -> str:
     return prefix + uuid.uuid4().hex[:24]
 

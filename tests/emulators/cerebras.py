@@ -11,7 +11,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from .base import OpenAIEmulator, count, json_error
+from .base import OpenAIEmulator, count, json_error, within
 from .brain import Turn
 
 # The window each limit refills over, in seconds.
@@ -28,6 +28,15 @@ def requested_output(body: dict) -> int | None:
         if isinstance(body.get(key), int):
             return body[key]
     return None
+
+
+def cut_off(message, turn: Turn, body: dict, shown) -> dict:
+    """A whole answer (`message(turn, body)`) as max_tokens leaves it: finish_reason "length"."""
+    cut = within(turn, requested_output(body))
+    reply = message(shown(cut or turn, body), body)
+    if cut:
+        reply["choices"][0]["finish_reason"] = "length"
+    return reply
 
 
 def raw_think(turn: Turn) -> Turn:
@@ -212,7 +221,12 @@ class Cerebras(OpenAIEmulator):
         return {"reasoning": text}
 
     def chunks(self, turn: Turn, body: dict) -> list[dict]:
+        cut = within(turn, requested_output(body))  # an answer stopped by max_completion_tokens
+        turn = cut or turn
         out = super().chunks(self.shown(turn, body), body)
+        for c in out:
+            if cut and c["choices"] and c["choices"][0]["finish_reason"]:
+                c["choices"][0]["finish_reason"] = "length"
         # Usage (with time_info) rides on the last chunk whether or not include_usage was asked
         # for (unverified: the API reference shows it on whole responses only).
         if not (body.get("stream_options") or {}).get("include_usage"):
@@ -220,7 +234,7 @@ class Cerebras(OpenAIEmulator):
         return out
 
     def message(self, turn: Turn, body: dict) -> dict:
-        return super().message(self.shown(turn, body), body)
+        return cut_off(super().message, turn, body, self.shown)
 
 
 TEMPLATES = {"cerebras": Cerebras}

@@ -13,9 +13,9 @@ import math
 import os
 import time
 
-from .base import OpenAIEmulator, json_error, new_id
+from .base import OpenAIEmulator, json_error, new_id, within
 from .brain import Turn
-from .cerebras import WINDOWS, Quota, prompt_tokens, raw_think, requested_output
+from .cerebras import WINDOWS, Quota, cut_off, prompt_tokens, raw_think, requested_output
 
 ORG = "org_emulator"
 UPGRADE = "Need more tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing"
@@ -228,7 +228,8 @@ class Groq(OpenAIEmulator):
         """Groq's stream: each tool call whole in one delta with its index; usage under x_groq on
         the finish chunk, and again in a chunk of its own when include_usage is asked for
         (github.com/vercel/ai/issues/1651; github.com/Portkey-AI/gateway/issues/1338)."""
-        turn = self.shown(turn, body)
+        cut = within(turn, requested_output(body))
+        turn = self.shown(cut or turn, body)
         out = [self.chunk(body, {"role": "assistant", "content": ""})]
         if turn.reasoning:
             out.append(self.chunk(body, self.reasoning_delta(turn.reasoning)))
@@ -237,7 +238,7 @@ class Groq(OpenAIEmulator):
         if calls:
             out.append(self.chunk(body, {"tool_calls": [dict(tc, index=i) for i, tc in enumerate(calls)]}))
         usage = self.usage(body, turn)
-        finish = self.chunk(body, {}, finish="tool_calls" if calls else "stop")
+        finish = self.chunk(body, {}, finish="length" if cut else "tool_calls" if calls else "stop")
         finish["x_groq"] = {"id": new_id("req_"), "usage": usage}
         out.append(finish)
         if (body.get("stream_options") or {}).get("include_usage"):
@@ -245,7 +246,7 @@ class Groq(OpenAIEmulator):
         return out
 
     def message(self, turn: Turn, body: dict) -> dict:
-        return super().message(self.shown(turn, body), body)
+        return cut_off(super().message, turn, body, self.shown)
 
 
 def prompt_text(body: dict) -> str:

@@ -111,3 +111,13 @@ async def test_every_answer_states_the_minute_and_counts_to_the_next_one_on_the_
     assert int(h["x-ratelimit-remaining-tokens-minute"]) == 30_000 - used + 5_000
     emu.paid_plan()
     assert (await emu.post(body())).headers["x-ratelimit-limit-tokens-minute"] == "1000000"
+
+
+async def test_an_answer_longer_than_max_completion_tokens_stops_there(emu):
+    from tests.emulators.brain import Turn
+
+    emu.brain = lambda view: Turn(text="word " * 400)
+    reply = await (await emu.post(body(max_completion_tokens=100))).json()
+    assert reply["choices"][0]["finish_reason"] == "length" and len(reply["choices"][0]["message"]["content"]) <= 400
+    chunks = await events(await emu.post(body(max_completion_tokens=100, stream=True)))
+    assert chunks[-1]["choices"][0]["finish_reason"] == "length"

@@ -165,3 +165,20 @@ def test_durations_as_groq_writes_them(seconds, text):
     from tests.emulators.groq import go_duration
 
     assert go_duration(seconds) == text
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_an_answer_longer_than_max_tokens_stops_there(emu, stream):
+    emu.brain = lambda view: Turn(reasoning="think " * 50, text="word " * 400)
+    payload = body(max_tokens=200, stream=stream, stream_options={"include_usage": True} if stream else None)
+    resp = await emu.post({k: v for k, v in payload.items() if v is not None})
+    if stream:
+        chunks = await events(resp)
+        finish = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]]
+        text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+        completion = chunks[-1]["usage"]["completion_tokens"]
+    else:
+        reply = await resp.json()
+        finish, text = [reply["choices"][0]["finish_reason"]], reply["choices"][0]["message"]["content"]
+        completion = reply["usage"]["completion_tokens"]
+    assert finish == ["length"] and 0 < len(text) < 2000 and completion <= 200
