@@ -107,3 +107,10 @@ def seconds(value: str | None, now: float) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.timezone.utc)
     return max(0.0, when.timestamp() - now)
+
+
+def spent_for(readings: dict[str, Reading] | None) -> float | None:
+    """Seconds until the budgets a refusal says are used up are back: for a 429 that names no
+    Retry-After (OpenRouter's carry only X-RateLimit-*)."""
+    resets = [r.reset for r in (readings or {}).values() if r.remaining == 0 and r.reset is not None]
+    return max(resets, default=None)

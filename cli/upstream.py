@@ -154,7 +154,10 @@ class Upstream:
             key = self.endpoint.key
             if key:  # some upstreams quote the key they refused; it must not reach a log or a terminal
                 text = text.replace(key, "[key redacted]")
-            raise from_upstream(resp.status, text, self.where, retry_after(resp.headers))
+            wait = retry_after(resp.headers)
+            if wait is None and resp.status == 429:
+                wait = ratelimit_headers.spent_for(self.outcome.ratelimits)
+            raise from_upstream(resp.status, text, self.where, wait)
 
     async def _json(self, resp: aiohttp.ClientResponse):
         try:

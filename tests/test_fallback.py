@@ -360,3 +360,16 @@ async def test_policy_retry_after_zero_still_pauses():
     attempt, _ = script(ApiError(429, "now", retry_after=0), "answer")
     assert await fallback.run(plan, attempt) == "answer"
     assert t.slept == [MIN_COOLDOWN]
+
+
+async def test_a_429_that_names_no_retry_after_cools_the_model_until_its_headers_reset(fake, gateway):
+    # OpenRouter's 429: X-RateLimit-* only, the reset an epoch time in milliseconds.
+    reset = str(int((time.time() + 1.5) * 1000))
+    fake.queue(Json({"error": {"code": 429, "message": "Rate limit exceeded: free-models-per-min."}}, status=429,
+                    headers={"X-RateLimit-Limit": "20", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}),
+               Json(completion({"content": "ok"})))
+    server = await gateway(chain_profile(fake.url, TWO, ["a"]))
+    start = time.monotonic()
+    status, _, raw = await post(server, body())
+    assert status == 200 and 1.0 < time.monotonic() - start < 10  # not the 20 s of a 429 that says nothing
+    assert len(fake.received) == 2

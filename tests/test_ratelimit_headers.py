@@ -59,3 +59,10 @@ def test_resets(value, expected):
 def test_nonsense_is_left_out():
     assert read({"x-ratelimit-limit-tokens": "lots", "x-ratelimit-remaining-tokens": "nan", "content-type": "text/plain",
                  "x-ratelimit-limit-images": "5"}, now=NOW) == {}
+
+
+def test_the_wait_a_refusal_names_in_its_budgets():
+    from freeclaude.ratelimit_headers import spent_for
+
+    assert spent_for({"rpm": Reading(20, 0, 12.0), "rpd": Reading(50, 0, 3600.0), "tpm": Reading(8000, 10, 5.0)}) == 3600.0
+    assert spent_for({"tpm": Reading(8000, 10, 5.0)}) is None and spent_for(None) is None
