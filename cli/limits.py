@@ -274,11 +274,11 @@ class Pacer:
         finally:
             shared.release()
 
-    async def charge(self, model, tokens: int) -> None:
-        """One more request inside a slot already held (a web search loop's next round): it
-        counts against the budgets, and takes no second concurrency slot."""
+    async def charge(self, model, tokens: int, probe: bool = False) -> None:
+        """One more request inside a slot already held (a web search loop's next round, a bounded
+        answer asked again): it counts against the budgets, and takes no second concurrency slot."""
         for lim in self._pair(model):
-            await lim.charge(tokens)
+            await lim.charge(tokens, probe=probe)
 
     def answered(self, ticket: Ticket, outcome, ok: bool) -> None:
         """What the answer to a ticket's request said (an upstream Outcome): its headers, whether

@@ -218,7 +218,7 @@ class Server:
                 return first
 
             async def more(max_tokens: int) -> Upstream:  # a bounded answer was cut off: ask for more
-                await self._charge(model, plan.estimate + max_tokens)
+                await self._charge(model, plan.estimate + max_tokens, cand.probe)
                 return upstream(body, plan.estimate, max_tokens)
 
             return Bounded(first, ceiling=cand.ceiling, reopen=more)
@@ -232,10 +232,10 @@ class Server:
         return SearchLoop(tool, inner, first=upstream(inner, plan.estimate, cand.max_tokens), reopen=next_round,
                           backend=self.search, session=self.session)
 
-    async def _charge(self, model, tokens: int) -> None:
+    async def _charge(self, model, tokens: int, probe: bool = False) -> None:
         """One more upstream request inside an attempt's slot, counted against the budgets."""
         try:
-            await self.pacer.charge(model, tokens)
+            await self.pacer.charge(model, tokens, probe)
         except Exhausted as e:
             raise _exhausted(model, e) from None
 

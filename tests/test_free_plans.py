@@ -29,7 +29,7 @@ async def loop(tmp_path, claude_bin, name: str, *args: str, plan=None):
     data, env = pointed(profiles.templates()[name], url, emulator.key)
     start = time.monotonic()
     try:
-        code, out, err, _, _ = await run_claude(tmp_path, claude_bin, data, "-p", PROMPT, "--allowedTools", "Write,Read",
+        code, out, err, _, _ = await run_claude(tmp_path, claude_bin, data, "-p", PROMPT, "--allowedTools", "Write,Read,Bash",
                                                 *args, env=env, timeout=400)
     finally:
         await server.close()
