@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from freeclaude import home, processes
 from freeclaude.config import new_token
 from freeclaude.errors import FreeclaudeError
-from freeclaude.files import create_private, write_atomic
+from freeclaude.files import create_private, private_file, write_atomic
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -151,12 +151,12 @@ def start(profile: str, port: int, env, platform: str = sys.platform) -> tuple[S
         clear_state()
     secret = token()
     log = log_path()
-    log.parent.mkdir(parents=True, exist_ok=True)
     if log.exists() and log.stat().st_size > LOG_ROTATE_BYTES:
         try:
             os.replace(log, log.with_name(log.name + ".1"))
         except OSError:
             pass  # on Windows a process still holding it open keeps it in place: it grows on instead
+    private_file(log)  # prompts can show in it
     argv = [sys.executable, "-m", "freeclaude", "serve", "--background", "--profile", profile, "--port", str(port)]
     with open(log, "ab") as out:
         offset = out.tell()

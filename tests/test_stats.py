@@ -41,6 +41,13 @@ def cli(*args):
     return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
 
 
+def test_a_ledger_that_is_not_a_database_is_one_line(home):
+    (home / "usage.db").write_bytes(b"not SQLite at all, just some text " * 100)
+    r = cli("stats")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.output.startswith(f"freeclaude: {home / 'usage.db'}: file is not a database: move it aside")
+
+
 def test_empty_history_is_a_friendly_line(home):
     r = cli("stats")
     assert r.exit_code == 0 and "no usage recorded yet" in r.output
