@@ -73,7 +73,7 @@ def _root(
 def run(
     ctx: typer.Context,
     profile: ProfileOpt = None,
-    port: Annotated[int, typer.Option(help="Port for the gateway (default: any free one).")] = 0,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port for the gateway (default: any free one).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary at exit.")] = False,
     no_statusline: Annotated[bool, typer.Option("--no-statusline",
                                                 help="Leave Claude Code's status line alone.")] = False,
@@ -88,7 +88,7 @@ def run(
 def serve(
     profile: ProfileOpt = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port (default: any free one).")] = 0,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (default: any free one).")] = 0,
     token: Annotated[Optional[str], typer.Option(help="Token clients must send (default: a new random one).")] = None,
     background: Annotated[bool, typer.Option("--background", hidden=True)] = False,  # what `start` runs
 ) -> None:
@@ -110,7 +110,7 @@ class Shell(str, Enum):
 @app.command()
 def start(
     profile: ProfileOpt = None,
-    port: Annotated[int, typer.Option(help=f"Port (default: {BACKGROUND_PORT}, the same every time).")] = 0,
+    port: Annotated[int, typer.Option(min=0, max=65535, help=f"Port (default: {BACKGROUND_PORT}, the same every time).")] = 0,
 ) -> None:
     """Start the gateway in the background: one per user, same port and token every time."""
     from freeclaude.commands import gateway

@@ -135,16 +135,15 @@ class Ledger:
         private_file(path)
         for extra in ("-wal", "-shm"):
             tighten(path.with_name(path.name + extra))
-        # The gateway writes from its writer thread (off the event loop); `stats` reads in another process.
-        self.db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
         try:
+            # The gateway writes from its writer thread (off the event loop); `stats` reads in another process.
+            self.db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except sqlite3.DatabaseError as e:  # not a database, or a damaged one
-            self.db.close()
-            raise FreeclaudeError(f"{path}: {e}: move it aside and freeclaude starts a new ledger") from None
+        except sqlite3.DatabaseError as e:  # not a database, a damaged one, one that cannot be opened
+            raise FreeclaudeError(f"{path}: {e} (if it is damaged, move it aside: freeclaude starts a new one)") from None
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
