@@ -32,6 +32,9 @@ _PROVIDER_KEYS = ({f.name for f in dataclasses.fields(Provider)} - {"name", "lim
 _MODEL_KEYS = ({f.name for f in dataclasses.fields(Model)} - {"name", "provider", "limits"}) | set(LIMIT_NAMES)
 _SEARCH_KEYS = {f.name for f in dataclasses.fields(Search)}
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# A profile's name is its file's: well inside every file system's 255 bytes, with room for the
+# temporary name a file is written under first.
+MAX_NAME = 64
 
 
 class ProfileError(FreeclaudeError):
@@ -298,6 +301,8 @@ def load_toml(path: Path) -> dict:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise ProfileError(f"{path}: bad TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ProfileError(f"{path}: not UTF-8 (an invalid byte at offset {e.start}); TOML files must be UTF-8") from None
     except OSError as e:
         raise ProfileError(f"{path}: cannot read: {e.strerror}") from None
 
@@ -316,8 +321,10 @@ class Store:
         self.dir = self.root / "profiles"
 
     def path(self, name: str) -> Path:
-        if not _NAME.match(name):
-            raise ProfileError(f"{name!r} is not a valid profile name (letters, digits, - _ .)")
+        if not _NAME.match(name) or len(name) > MAX_NAME:
+            shown = name if len(name) <= MAX_NAME else name[:MAX_NAME] + "…"
+            raise ProfileError(f"{shown!r} is not a valid profile name (letters, digits, - _ ., "
+                               f"at most {MAX_NAME} characters)")
         return self.dir / f"{name}.toml"
 
     def names(self) -> list[str]:
