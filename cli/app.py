@@ -13,19 +13,29 @@ from freeclaude.errors import FreeclaudeError
 
 
 class _Group(TyperGroup):
-    """The one place a FreeclaudeError becomes a one-line message and exit code 1."""
+    """The one place a FreeclaudeError becomes a one-line message and exit code 1; so does a file
+    that could not be read or written where no command said it better (a full disk, a folder
+    that is not the user's): its path and what the system said, not a traceback."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except FreeclaudeError as e:
-            from rich.markup import escape
+            _say(str(e))
+        except OSError as e:
+            if e.filename is None:  # not about a file: a bug, which a traceback should show
+                raise
+            _say(f"{e.filename}: {e.strerror or e}")
+        raise typer.Exit(1) from None
 
-            from freeclaude.render import err
 
-            # escaped: a message may quote a TOML table name ("[search]"), which is no markup
-            err.print(f"[red]freeclaude:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+def _say(message: str) -> None:
+    from rich.markup import escape
+
+    from freeclaude.render import err
+
+    # escaped: a message may quote a TOML table name ("[search]"), which is no markup
+    err.print(f"[red]freeclaude:[/red] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 # Completion (--install-completion, --show-completion) for bash, zsh, fish and PowerShell: it
@@ -51,7 +61,9 @@ def _root(
     version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Print the version.")] = False,
 ) -> None:
-    pass
+    from freeclaude import home
+
+    home.secure()
 
 
 # ---------------------------------------------------------------- run / serve
@@ -61,7 +73,7 @@ def _root(
 def run(
     ctx: typer.Context,
     profile: ProfileOpt = None,
-    port: Annotated[int, typer.Option(help="Port for the gateway (default: any free one).")] = 0,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port for the gateway (default: any free one).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary at exit.")] = False,
     no_statusline: Annotated[bool, typer.Option("--no-statusline",
                                                 help="Leave Claude Code's status line alone.")] = False,
@@ -76,7 +88,7 @@ def run(
 def serve(
     profile: ProfileOpt = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port (default: any free one).")] = 0,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (default: any free one).")] = 0,
     token: Annotated[Optional[str], typer.Option(help="Token clients must send (default: a new random one).")] = None,
     background: Annotated[bool, typer.Option("--background", hidden=True)] = False,  # what `start` runs
 ) -> None:
@@ -98,7 +110,7 @@ class Shell(str, Enum):
 @app.command()
 def start(
     profile: ProfileOpt = None,
-    port: Annotated[int, typer.Option(help=f"Port (default: {BACKGROUND_PORT}, the same every time).")] = 0,
+    port: Annotated[int, typer.Option(min=0, max=65535, help=f"Port (default: {BACKGROUND_PORT}, the same every time).")] = 0,
 ) -> None:
     """Start the gateway in the background: one per user, same port and token every time."""
     from freeclaude.commands import gateway

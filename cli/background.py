@@ -4,12 +4,12 @@ install`) keep working.
 
 Its files, in the data dir: `gateway.token` (0600, created once), `gateway.json` (written by the
 gateway itself once it listens, removed when it stops) and `logs/gateway.log` (its stdout and
-stderr). A gateway counts as running only when it answers at the recorded address with our
-token: a pid alone proves nothing after a crash, since pids are reused.
+stderr). A gateway counts as running only when it answers at the recorded address as the
+user's own (listeners.py): a pid alone proves nothing after a crash, since pids are reused, and
+on a shared machine another user can take the port while the gateway is down.
 """
 
 import dataclasses
-import http.client
 import json
 import os
 import signal
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from freeclaude import home, processes
+from freeclaude import home, listeners, processes
 from freeclaude.config import new_token
 from freeclaude.errors import FreeclaudeError
-from freeclaude.files import create_private, write_atomic
+from freeclaude.files import create_private, private_file, write_atomic
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -59,11 +59,21 @@ def log_path() -> Path:
     return home.data_dir() / "logs" / "gateway.log"
 
 
-def token() -> str:
-    """The background gateway's token: made on first use, then the same for good."""
+def token(create: bool = True) -> str | None:
+    """The background gateway's token: made on first use, then the same for good. With
+    `create=False`, None while there is none."""
     path = token_path()
-    create_private(path, new_token().encode())
-    value = path.read_text(encoding="utf-8").strip()
+    if create:
+        create_private(path, new_token().encode())
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        if create:
+            raise
+        return None
+    except (OSError, ValueError) as e:  # a folder in its place, bytes that are not text
+        raise FreeclaudeError(f"{path} cannot be read as a token ({getattr(e, 'strerror', None) or e}): "
+                              "delete it and run `freeclaude start` again") from None
     if not value:
         raise FreeclaudeError(f"{path} is empty: delete it and run `freeclaude start` again")
     return value
@@ -72,11 +82,15 @@ def token() -> str:
 def read_state() -> State | None:
     try:
         data = json.loads(state_path().read_text(encoding="utf-8"))
-        return State(**{f.name: data[f.name] for f in dataclasses.fields(State)})
+        state = State(**{f.name: data[f.name] for f in dataclasses.fields(State)})
+        types = {"pid": int, "base_url": str, "profile": str, "started": (int, float), "session": str}
+        if not all(isinstance(getattr(state, name), kind) for name, kind in types.items()) or not state.port:
+            raise ValueError("not one a gateway wrote")
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
         return None  # half a file from a crash: as good as none, and replaced at the next start
+    return state
 
 
 def write_state(state: State) -> None:
@@ -95,25 +109,15 @@ def clear_state(pid: int | None = None) -> None:
         pass
 
 
-def answers(base_url: str, secret: str, timeout: float = 2.0) -> bool:
-    """True when a freeclaude gateway that knows `secret` answers at `base_url`. Plain
-    http.client: no proxy from the environment can get in the way of a loopback address."""
-    parts = urlsplit(base_url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    try:
-        conn.request("GET", "/v1/models", headers={"Authorization": f"Bearer {secret}"})
-        resp = conn.getresponse()
-        return resp.status == 200 and isinstance(json.loads(resp.read()).get("data"), list)
-    except (OSError, ValueError, AttributeError, http.client.HTTPException):
-        return False
-    finally:
-        conn.close()
-
-
 @dataclasses.dataclass
 class Probe:
     state: State | None  # what the state file says
-    running: bool  # and it answers with our token
+    holder: listeners.Holder | None = None  # who answers at its address
+
+    @property
+    def running(self) -> bool:
+        """The user's own gateway answers there."""
+        return self.holder is not None and self.holder.ours
 
     @property
     def stale(self) -> bool:
@@ -123,14 +127,47 @@ class Probe:
 def probe() -> Probe:
     state = read_state()
     if state is None:
-        return Probe(None, False)
+        return Probe(None)
     secret = token()
-    running = answers(state.base_url, secret)
-    if not running and processes.alive(state.pid) is not False:
+    holder = listeners.examine(state.base_url, secret)
+    if holder.kind in (listeners.NOBODY, listeners.SILENT) and processes.alive(state.pid) is not False:
         # alive (or, on Windows, maybe): a gateway slow under load must not be taken for stale,
         # or its state would be removed and the gateway left running unseen
-        running = answers(state.base_url, secret, timeout=SLOW_ANSWER)
-    return Probe(state, running)
+        holder = listeners.examine(state.base_url, secret, timeout=SLOW_ANSWER)
+    return Probe(state, holder)
+
+
+def foreign(found: Probe) -> list[tuple[int, listeners.Holder]]:
+    """What listens, not being the user's gateway, where Claude Code may be sent: the recorded
+    gateway's port (the default one when there is none) and the ports `ide install` wrote."""
+    from freeclaude import config, ide
+
+    ports = {found.state.port if found.state else config.BACKGROUND_PORT}
+    for target in ide.TARGETS:
+        try:
+            ports |= {urlsplit(url).port for url in ide.base_urls(target)}
+        except (FreeclaudeError, ValueError):
+            pass  # a damaged record: doctor says so
+    ports.discard(None)
+    held = []
+    for port in sorted(ports):
+        if found.state and port == found.state.port:
+            holder = found.holder
+        else:
+            holder = listeners.examine(f"http://127.0.0.1:{port}", token(create=False))
+        if holder.foreign:
+            held.append((port, holder))
+    return held
+
+
+def taken(port: int, holder: listeners.Holder) -> str:
+    """What a port held by someone else means."""
+    return (f"127.0.0.1:{port} is held by {holder.who}, not by your gateway: a Claude Code pointed there "
+            "would send it your prompts and your gateway's token")
+
+
+TAKEN_FIX = ("`freeclaude start --port N` with a port of your own (then `freeclaude ide install` again); "
+             "README: \"On a machine others use\"")
 
 
 def detach_options(platform: str = sys.platform) -> dict:
@@ -147,16 +184,20 @@ def start(profile: str, port: int, env, platform: str = sys.platform) -> tuple[S
     found = probe()
     note = None
     if found.stale:
-        note = _stale_note(found.state, platform)
+        note = _stale_note(found, platform)
         clear_state()
     secret = token()
+    url = f"http://127.0.0.1:{port}"
+    holder = found.holder if found.state and found.state.base_url == url else listeners.examine(url, secret)
+    if holder.kind == listeners.OTHER:
+        raise FreeclaudeError(f"not started: {taken(port, holder)}. Instead: {TAKEN_FIX}")
     log = log_path()
-    log.parent.mkdir(parents=True, exist_ok=True)
     if log.exists() and log.stat().st_size > LOG_ROTATE_BYTES:
         try:
             os.replace(log, log.with_name(log.name + ".1"))
         except OSError:
             pass  # on Windows a process still holding it open keeps it in place: it grows on instead
+    private_file(log)  # prompts can show in it
     argv = [sys.executable, "-m", "freeclaude", "serve", "--background", "--profile", profile, "--port", str(port)]
     with open(log, "ab") as out:
         offset = out.tell()
@@ -165,7 +206,7 @@ def start(profile: str, port: int, env, platform: str = sys.platform) -> tuple[S
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         state = read_state()
-        if state is not None and answers(state.base_url, secret):
+        if state is not None and listeners.examine(state.base_url, secret).ours:
             return state, note
         if child.poll() is not None:
             raise GatewayFailed(f"the gateway exited with code {child.returncode} before it answered", log, offset)
@@ -183,7 +224,7 @@ def stop(platform: str = sys.platform) -> tuple[State | None, str]:
         return None, "no background gateway is running"
     state = found.state
     if not found.running:
-        note = _stale_note(state, platform)
+        note = _stale_note(found, platform)
         clear_state()
         return state, note
     os.kill(state.pid, signal.SIGTERM)
@@ -208,27 +249,31 @@ def _wait_gone(state: State, platform: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     secret = token()
     while time.monotonic() < deadline:
-        if processes.alive(state.pid, platform) is False or (platform == "win32" and not answers(state.base_url, secret, 0.5)):
+        if processes.alive(state.pid, platform) is False or (
+                platform == "win32" and not listeners.examine(state.base_url, secret, 0.5).ours):
             return True
         time.sleep(0.05)
     return False
 
 
-def _stale_note(state: State, platform: str) -> str:
-    return f"removed a stale {state_path().name} left by a gateway that did not stop cleanly: {_why_stale(state, platform)}"
+def _stale_note(found: Probe, platform: str) -> str:
+    return f"removed a stale {state_path().name} left by a gateway that did not stop cleanly: {_why_stale(found, platform)}"
 
 
-def _why_stale(state: State, platform: str) -> str:
+def _why_stale(found: Probe, platform: str) -> str:
+    state, holder = found.state, found.holder
     alive = processes.alive(state.pid, platform)
     if alive is False:
-        return f"pid {state.pid} no longer runs"
-    if alive:
-        return f"pid {state.pid} runs, but is not a freeclaude gateway answering at {state.base_url} (left alone)"
-    return f"nothing answers at {state.base_url}"
+        why = f"pid {state.pid} no longer runs"
+    elif alive:
+        why = f"pid {state.pid} runs, but is not a freeclaude gateway answering at {state.base_url} (left alone)"
+    else:
+        why = f"your gateway does not answer at {state.base_url}"
+    return f"{why}; {taken(state.port, holder)}" if holder is not None and holder.foreign else why
 
 
 def not_running(found: Probe) -> FreeclaudeError:
-    why = f" (the last one did not stop cleanly: {_why_stale(found.state, sys.platform)})" if found.stale else ""
+    why = f" (the last one did not stop cleanly: {_why_stale(found, sys.platform)})" if found.stale else ""
     return FreeclaudeError(f"no background gateway is running{why}: start one with `freeclaude start`")
 
 

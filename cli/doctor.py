@@ -41,6 +41,7 @@ def run(env=os.environ) -> list[Check]:
         except FreeclaudeError as e:
             checks.append(Check(f"profile {found.state.profile}", FAIL, f"the background gateway's: {e}"))
     checks += gateway(found)
+    checks += ports(found)
     checks += installs(found)
     if env.get("ANTHROPIC_API_KEY"):
         checks.append(Check("ANTHROPIC_API_KEY", WARN, "set in this environment: `run` keeps it from Claude Code, but a "
@@ -111,11 +112,22 @@ def gateway(found: background.Probe) -> list[Check]:
     return [Check("gateway", OK, "not running (only `start` needs it: `run` starts its own)")]
 
 
+def ports(found: background.Probe) -> list[Check]:
+    """The gateway's port, and those IDE settings name, held by something that is not it."""
+    return [Check(f"port {port}", FAIL, background.taken(port, holder), background.TAKEN_FIX)
+            for port, holder in background.foreign(found)]
+
+
 def installs(found: background.Probe) -> list[Check]:
     out = []
     for target in ide.TARGETS:
-        for path, present, ours in ide.check(target):
-            name = f"ide {target}"
+        name = f"ide {target}"
+        try:
+            found_files = ide.check(target)
+        except FreeclaudeError as e:  # a settings file or record that cannot be read: named in `e`
+            out.append(Check(name, FAIL, str(e)))
+            continue
+        for path, present, ours in found_files:
             if not present:
                 out.append(Check(name, WARN, f"{path}: none of freeclaude's values are left (edited or removed)",
                                  f"`freeclaude ide install {target}` to put them back"))

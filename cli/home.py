@@ -1,5 +1,5 @@
 """Where freeclaude keeps its files (FREECLAUDE_HOME, else the platform's config and data dirs),
-and how the small ones other processes read are replaced."""
+and that they are the user's alone."""
 
 import os
 from pathlib import Path
@@ -38,3 +38,23 @@ def claude_dir(env) -> Path:
     if env.get("CLAUDE_CONFIG_DIR"):
         return Path(env["CLAUDE_CONFIG_DIR"])
     return Path(env.get("HOME") or env.get("USERPROFILE") or Path.home()) / ".claude"
+
+
+def secure() -> None:
+    """Makes the config and data dirs, and everything in them, the user's alone when an older
+    version left them open to others (0755 folders; 0644 logs, ledger, profiles). Once a dir is
+    0700 this costs one stat: everything freeclaude creates in it since is private already."""
+    from freeclaude.files import tighten
+
+    for root in {config_dir(), data_dir()}:
+        try:
+            if not os.stat(root).st_mode & 0o077:
+                continue
+        except OSError:
+            continue  # not made yet: it will be made private
+        for folder, dirs, names in os.walk(root):
+            for name in dirs + names:
+                path = Path(folder, name)
+                if not path.is_symlink():  # a link's target is not ours to change
+                    tighten(path)
+        tighten(root)  # last: a sweep cut short is done again next time

@@ -13,6 +13,9 @@ The records (data dir, ide/TARGET.json, 0600: they hold the files' earlier conte
 include the user's own values) keep each file's bytes from before, a hash of what was written
 and what each key held. When a file is still exactly what freeclaude wrote, uninstall puts the
 old bytes back; when the user changed it since, only what is still freeclaude's comes out.
+
+A file that receives the gateway's token is made the user's alone (0600), and its mode from
+before (kept in the record) comes back on uninstall unless the user changed it since.
 """
 
 import base64
@@ -26,7 +29,7 @@ from pathlib import Path
 
 from freeclaude import home, injection
 from freeclaude.errors import FreeclaudeError
-from freeclaude.files import write_atomic
+from freeclaude.files import owner_only, tighten, write_atomic
 from freeclaude.launcher import USER_KEEPS
 
 VSCODE_VARIANTS = ("Code", "Code - Insiders", "Cursor", "VSCodium")
@@ -80,11 +83,32 @@ def records(target: str) -> dict[str, dict]:
     """path -> record of each file `ide install TARGET` wrote."""
     path = _records_path(target)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))["files"]
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        if not (isinstance(files, dict) and all(_is_record(r) for r in files.values())):
+            raise ValueError("not what freeclaude writes there")
+        return files
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise FreeclaudeError(f"{path} is damaged ({e}); the settings files it covers are unchanged") from None
+
+
+def _is_record(record) -> bool:
+    return (isinstance(record, dict) and {"strict", "original", "written", "created_dirs"} <= record.keys()
+            and isinstance(record.get("keys"), dict)
+            and all(isinstance(e, dict) and isinstance(e.get("vars", {}), dict) for e in record["keys"].values()))
+
+
+def _ours(record: dict) -> dict:
+    """The variables freeclaude set in a file, as it set them."""
+    return {n: v.get("ours") for entry in record["keys"].values() for n, v in entry.get("vars", {}).items()
+            if isinstance(v, dict)}
+
+
+def base_urls(target: str) -> set[str]:
+    """The gateway addresses `ide install TARGET` wrote."""
+    return {url for record in records(target).values()
+            if isinstance(url := _ours(record).get("ANTHROPIC_BASE_URL"), str)}
 
 
 def _save_records(target: str, files: dict[str, dict]) -> None:
@@ -110,10 +134,13 @@ def install(target: str, files: list[Settings], variables: Mapping[str, str]) ->
         new_text, keys = injection.inject(text, want, strict=s.strict, where=str(s.path), indent=s.indent)
         created = previous["created_dirs"] if previous else _missing_dirs(s.path.parent)
         new_raw = _encode(new_text, bom)
+        mode = previous.get("mode") if previous and "mode" in previous else _mode(s.path)
         if new_raw != raw:
-            _write(s.path, new_raw)
+            _write(s.path, new_raw, None if mode is None else owner_only(mode))
+        else:
+            tighten(s.path)
         files_done[str(s.path)] = {"strict": s.strict, "original": _b64(base), "written": _hash(new_raw),
-                                   "keys": keys, "created_dirs": created}
+                                   "keys": keys, "created_dirs": created, "mode": mode}
         _save_records(target, files_done)  # after each file: a failure later leaves no file unrecorded
         done.append(_said_installed(s.path, keys))
     return done
@@ -137,6 +164,7 @@ def uninstall(target: str) -> list[str]:
         else:
             if restored != raw:
                 _write(path, restored)
+            _give_back_mode(path, record.get("mode"))
             exact = _hash(raw) == record["written"]
             done.append(f"{path}: restored byte for byte" if exact
                         else f"{path}: took out what freeclaude had put in; your changes since stay")
@@ -151,7 +179,7 @@ def check(target: str) -> list[tuple[Path, list[str], dict]]:
     found = []
     for path_name, record in records(target).items():
         path = Path(path_name)
-        ours = {n: v["ours"] for entry in record["keys"].values() for n, v in entry.get("vars", {}).items()}
+        ours = _ours(record)
         raw = _read(path)
         if raw is None:
             found.append((path, [], ours))
@@ -176,15 +204,32 @@ def _restore(raw: bytes | None, record: dict, path: Path) -> bytes | None:
     return _encode(text, bom)
 
 
-def _write(path: Path, raw: bytes | None) -> None:
-    """Writes (or, for None, removes) a settings file; a refusal is said, not raised."""
+def _write(path: Path, raw: bytes | None, mode: int | None = None) -> None:
+    """Writes (or, for None, removes) a settings file, with `mode` if given, else the mode it has;
+    a refusal is said, not raised."""
     try:
         if raw is None:
             path.unlink()
         else:
-            write_atomic(path, raw)
+            write_atomic(path, raw, mode)
     except OSError as e:
         raise FreeclaudeError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def _mode(path: Path) -> int | None:
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return None
+
+
+def _give_back_mode(path: Path, mode: int | None) -> None:
+    """The mode a file had before install tightened it, unless it was changed since."""
+    if mode is not None and mode != owner_only(mode) and _mode(path) == owner_only(mode):
+        try:
+            os.chmod(path, mode)
+        except OSError as e:
+            raise FreeclaudeError(f"cannot give {path} back its mode {mode:o}: {e.strerror or e}") from None
 
 
 def _read(path: Path) -> bytes | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from freeclaude import claude_settings, daemon, home, processes, sessions, tether
 from freeclaude.config import Config, listen
 from freeclaude.errors import FreeclaudeError
+from freeclaude.files import private_file
 from freeclaude.picker import picker_env, tier_vars
 from freeclaude.profiles import Profile
 from freeclaude.tiers import TIERS, tier_of
@@ -95,8 +96,7 @@ def compact_env(window: int) -> dict[str, str]:
 
 def log_to_file(path: Path) -> logging.Handler:
     """While the child owns the terminal, everything the server says goes to a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = logging.FileHandler(private_file(path), encoding="utf-8")  # prompts can show in it
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     for name in ("freeclaude", "aiohttp", "asyncio"):
         logger = logging.getLogger(name)

@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 from freeclaude import pricing
+from freeclaude.errors import FreeclaudeError
+from freeclaude.files import private_file, tighten
 
 MIGRATIONS = [
     # 1: attempts
@@ -128,13 +130,20 @@ _GROUPS = {
 
 class Ledger:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # The gateway writes from its writer thread (off the event loop); `stats` reads in another process.
-        self.db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        # 0600 before SQLite opens it: SQLite gives the -wal and -shm it creates the database's
+        # mode; those an older version left open to others are tightened too.
+        private_file(path)
+        for extra in ("-wal", "-shm"):
+            tighten(path.with_name(path.name + extra))
+        try:
+            # The gateway writes from its writer thread (off the event loop); `stats` reads in another process.
+            self.db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as e:  # not a database, a damaged one, one that cannot be opened
+            raise FreeclaudeError(f"{path}: {e} (if it is damaged, move it aside: freeclaude starts a new one)") from None
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]

@@ -35,6 +35,9 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # The quirks that are one of a few words; the first is the default.
 _QUIRK_VALUES = {"max_tokens_field": ("max_tokens", "max_completion_tokens"), "requests_header": ("rpm", "rpd"),
                  "limits_refill": ("window", "continuous")}
+# A profile's name is its file's: well inside every file system's 255 bytes, with room for the
+# temporary name a file is written under first.
+MAX_NAME = 64
 
 
 class ProfileError(FreeclaudeError):
@@ -302,6 +305,8 @@ def load_toml(path: Path) -> dict:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise ProfileError(f"{path}: bad TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ProfileError(f"{path}: not UTF-8 (an invalid byte at offset {e.start}); TOML files must be UTF-8") from None
     except OSError as e:
         raise ProfileError(f"{path}: cannot read: {e.strerror}") from None
 
@@ -320,8 +325,10 @@ class Store:
         self.dir = self.root / "profiles"
 
     def path(self, name: str) -> Path:
-        if not _NAME.match(name):
-            raise ProfileError(f"{name!r} is not a valid profile name (letters, digits, - _ .)")
+        if not _NAME.match(name) or len(name) > MAX_NAME:
+            shown = name if len(name) <= MAX_NAME else name[:MAX_NAME] + "…"
+            raise ProfileError(f"{shown!r} is not a valid profile name (letters, digits, - _ ., "
+                               f"at most {MAX_NAME} characters)")
         return self.dir / f"{name}.toml"
 
     def names(self) -> list[str]:

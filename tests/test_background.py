@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 import tomli_w
 
-from freeclaude import background, processes
+from freeclaude import background, listeners, processes
 from freeclaude.config import BACKGROUND_PORT
 from freeclaude.commands import env as env_command
 from tests.conftest import KEY
@@ -167,6 +167,40 @@ def test_a_crash_leaves_a_stale_state_that_start_recovers(user):
     assert user.status()["running"] and user.state()["pid"] != pid
 
 
+def dead_pid() -> int:
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+@pytest.mark.parametrize("field, value", [("pid", "1"), ("base_url", ["http://127.0.0.1:9"]),
+                                          ("base_url", "http://127.0.0.1:99999")])
+def test_a_state_file_no_gateway_wrote_is_as_good_as_none(tmp_path, field, value):
+    user = User(tmp_path)
+    state = {"pid": dead_pid(), "base_url": "http://127.0.0.1:9", "profile": "p", "started": 0, "session": "x"}
+    (user.home / "gateway.json").write_text(json.dumps({**state, field: value}))
+    for args in (("status", "--json"), ("stop",), ("env",)):
+        r = user.run(*args)
+        assert "Traceback" not in r.stderr, args
+    assert user.status()["running"] is False
+
+
+@pytest.mark.parametrize("token", [b"\xff\xfe", None])
+def test_a_token_file_that_is_not_one_is_named(tmp_path, token):
+    user = User(tmp_path)
+    path = user.home / "gateway.token"
+    if token is None:
+        path.mkdir()  # a folder in its place
+    else:
+        path.write_bytes(token)
+    (user.home / "gateway.json").write_text(json.dumps(
+        {"pid": dead_pid(), "base_url": "http://127.0.0.1:9", "profile": "p", "started": 0, "session": "x"}))
+    for args in (("status",), ("start", "--profile", "p", "--port", str(free_port()))):
+        r = user.run(*args)
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert r.stderr.startswith(f"freeclaude: {path} cannot be read as a token (")
+
+
 def test_a_state_naming_a_live_process_that_is_not_ours_is_left_alone(user):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
@@ -212,7 +246,7 @@ def test_stop_the_windows_way(user, monkeypatch):
     monkeypatch.setenv("FREECLAUDE_HOME", str(user.home))
     try:
         state, said = background.stop(platform="win32")
-        assert said.startswith("stopped the gateway") and not background.answers(state.base_url, background.token())
+        assert said.startswith("stopped the gateway") and not listeners.examine(state.base_url, background.token()).ours
         assert gone(pid, 10)
     finally:
         if processes.alive(pid):

@@ -101,3 +101,19 @@ async def test_the_background_gateways_profile_must_still_load(tmp_path, fake):
         assert code == 1 and checks["profile q"]["detail"].startswith("the background gateway's: no profile named 'q'")
     finally:
         await user.arun("stop")
+
+
+async def test_a_settings_file_it_cannot_read_is_a_failed_check(tmp_path, fake):
+    fake.default = Json(completion({"content": "pong"}))
+    user = doctor_user(tmp_path, fake.url)
+    try:
+        assert (await user.arun("start", "--port", str(free_port()))).returncode == 0
+        assert (await user.arun("ide", "install", "claude")).returncode == 0
+        settings = tmp_path / "user-home" / ".claude" / "settings.json"
+        settings.write_bytes(b"\xff" + settings.read_bytes())
+        code, checks = await doctor(user)
+        assert code == 1 and checks["ide claude"]["status"] == "fail"
+        assert checks["ide claude"]["detail"] == f"{settings} is not UTF-8 text: freeclaude left it untouched"
+        assert checks["gateway"]["status"] == "ok"  # and the rest is still checked
+    finally:
+        await user.arun("stop")

@@ -107,11 +107,9 @@ def test_the_records_are_private_and_keep_the_old_file(homes):
     path = settings_path(homes)
     path.parent.mkdir()
     path.write_bytes(USERS_OWN)
-    mode = path.stat().st_mode
     ide.install("claude", [ide.claude_settings()], VARS)
     record_file = homes.parent / "fc-home" / "ide" / "claude.json"
     assert stat.S_IMODE(record_file.stat().st_mode) == 0o600  # it holds the user's own values
-    assert path.stat().st_mode == mode  # the settings file keeps its permissions
 
 
 @pytest.mark.parametrize("platform, root", [("linux", ".config"), ("darwin", "Library/Application Support"),
@@ -202,3 +200,51 @@ def test_a_file_that_cannot_be_written_is_said_so(homes):
     with pytest.raises(FreeclaudeError, match=r"cannot write .*/\.claude/settings\.json: "):
         ide.install("claude", [ide.claude_settings()], VARS)
     assert ide.records("claude") == {}
+
+
+@pytest.mark.parametrize("target", ["claude", "claude-config-dir", "vscode"])
+def test_a_settings_file_given_the_token_is_private_until_uninstall(tmp_path, target):
+    """0644 before: 0600 while it holds the gateway's token, 0644 again after uninstall."""
+    user = User(tmp_path)
+    if target == "claude-config-dir":
+        user.env["CLAUDE_CONFIG_DIR"] = str(tmp_path / "claude-config")
+        path = tmp_path / "claude-config" / "settings.json"
+    elif target == "claude":
+        path = tmp_path / "user-home" / ".claude" / "settings.json"
+    else:
+        path = tmp_path / "user-home" / ".config" / "Code" / "User" / "settings.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"{}" if target != "vscode" else VSCODE)
+    path.chmod(0o644)
+    target = target.removesuffix("-config-dir")
+    try:
+        assert user.run("start", "--profile", "p", "--port", str(free_port())).returncode == 0
+        assert user.run("ide", "install", target).returncode == 0
+        assert "fc-" in path.read_text() and stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert user.run("ide", "install", target).returncode == 0  # again: 0644 is still what comes back
+        assert user.run("ide", "uninstall", target).returncode == 0
+        assert "fc-" not in path.read_text() and stat.S_IMODE(path.stat().st_mode) == 0o644
+    finally:
+        user.run("stop")
+
+
+def test_a_mode_the_user_set_since_install_stays(homes):
+    path = settings_path(homes)
+    path.parent.mkdir()
+    path.write_bytes(USERS_OWN)
+    path.chmod(0o644)
+    ide.install("claude", [ide.claude_settings()], VARS)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o640)
+    ide.uninstall("claude")
+    assert path.read_bytes() == USERS_OWN and stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("records", [b'{"files": {"/x/settings.json": []}}', b'{"files": []}', b"[]"])
+def test_damaged_records_are_one_line_naming_them(tmp_path, records):
+    user = User(tmp_path)
+    (user.home / "ide").mkdir()
+    (user.home / "ide" / "claude.json").write_bytes(records)
+    r = user.run("ide", "uninstall", "claude")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith(f"freeclaude: {user.home / 'ide' / 'claude.json'} is damaged")

@@ -35,3 +35,10 @@ def test_version_through_typer_too():
 def test_no_command_shows_help_not_a_traceback():
     done = subprocess.run([EXE], capture_output=True, text=True, timeout=30)
     assert "Usage: freeclaude" in done.stdout + done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "serve", "start"])
+def test_a_port_out_of_range_is_a_usage_error_not_a_traceback(command, tmp_path):
+    r = CliRunner().invoke(app, [command, "--port", "99999"],
+                           env={"FREECLAUDE_HOME": str(tmp_path), "FREECLAUDE_CLAUDE": "/nonexistent/claude"})
+    assert r.exit_code == 2 and "Invalid value for '--port': 99999 is not in the range 0<=x<=65535" in r.output

@@ -68,6 +68,9 @@ def test_show_says_whether_keys_are_set_never_their_value(home):
     (("profile", "add", "x", "--base-url", "ftp://x", "--opus", "m"), "base_url must be an http:// or https:// URL"),
     (("profile", "add", "x", "--base-url", "http://x", "--kind", "grpc"), "--kind must be one of openai, anthropic"),
     (("profile", "add", "../etc", "--template", "ollama"), "not a valid profile name"),
+    (("profile", "add", "x" * 300, "--template", "ollama"), "not a valid profile name (letters, digits, - _ ., at most 64"),
+    (("profile", "show", "x" * 300), "not a valid profile name (letters, digits, - _ ., at most 64"),
+    (("run", "--profile", "x" * 300), "not a valid profile name (letters, digits, - _ ., at most 64"),
     (("stats", "--since", "yesterday"), "--since 'yesterday'"),
 ])
 def test_errors_are_one_clear_line(home, args, message):
@@ -82,6 +85,29 @@ def test_bad_toml_names_file_and_line(home):
     (home / "profiles" / "broken.toml").write_text('[providers.x]\nkind = "openai"\nbase_url = \n')
     r = cli("profile", "show", "broken")
     assert r.exit_code == 1 and "broken.toml: bad TOML" in r.output and "line 3" in r.output
+
+
+@pytest.mark.parametrize("file, args", [
+    ("profiles/latin1.toml", ("profile", "show", "latin1")),
+    ("profiles/latin1.toml", ("run", "--profile", "latin1")),
+    ("config.toml", ("profile", "list")),
+    ("config.toml", ("run",)),
+])
+def test_a_file_that_is_not_utf8_is_named_in_one_line(home, file, args):
+    (home / "profiles").mkdir()
+    (home / "profiles" / "ok.toml").write_text('[providers.x]\nkind = "openai"\nbase_url = "http://h/v1"\n[tiers]\nopus = ["x:m"]\n')
+    (home / file).write_bytes('description = "caf\u00e9"\n'.encode("latin-1"))  # é as one byte: not UTF-8
+    r = cli(*args)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.output.startswith(f"freeclaude: {home / file}: not UTF-8 (an invalid byte at offset 18)")
+
+
+def test_a_home_that_cannot_hold_files_is_one_line(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path / "a-file"))
+    r = cli("profile", "add", "x", "--template", "ollama")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.output.startswith(f"freeclaude: {tmp_path / 'a-file'}") and "Not a directory" in r.output
 
 
 def test_schema_errors_name_the_setting(home):

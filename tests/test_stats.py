@@ -41,6 +41,17 @@ def cli(*args):
     return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
 
 
+@pytest.mark.parametrize("make, error", [
+    (lambda path: path.write_bytes(b"not SQLite at all, just some text " * 100), "file is not a database"),
+    (lambda path: path.mkdir(), "unable to open database file"),
+])
+def test_a_ledger_that_cannot_be_opened_is_one_line(home, make, error):
+    make(home / "usage.db")
+    r = cli("stats")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.output.startswith(f"freeclaude: {home / 'usage.db'}: {error} (if it is damaged, move it aside")
+
+
 def test_empty_history_is_a_friendly_line(home):
     r = cli("stats")
     assert r.exit_code == 0 and "no usage recorded yet" in r.output

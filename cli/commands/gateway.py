@@ -50,6 +50,8 @@ def status(as_json: bool) -> None:
     if as_json:
         out.print_json(json.dumps(info))
         return
+    for held in info["foreign_listeners"]:
+        err.print(f"[red]warning:[/red] {held['said']}; {bg.TAKEN_FIX}", highlight=False, soft_wrap=True)
     if not info["running"]:
         stale = " (a stale state file is left from one that did not stop cleanly)" if info["stale"] else ""
         err.print(f"no background gateway is running{stale}: `freeclaude start` starts one", highlight=False, soft_wrap=True)
@@ -74,7 +76,10 @@ def _status() -> dict:
             "pid": state.pid if state else None, "port": state.port if state else None,
             "started": iso(state.started) if state else None,
             "uptime_s": round(time.time() - state.started, 1) if state else None,
-            "log": str(bg.log_path()), "today": None, "gateway": None}
+            "log": str(bg.log_path()), "today": None, "gateway": None,
+            # listeners on the gateway's port (or the ports IDE settings name) that are not it
+            "foreign_listeners": [{"port": port, "held_by": holder.who, "said": bg.taken(port, holder)}
+                                  for port, holder in bg.foreign(found)]}
     if home.ledger_path().exists():
         midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
         with Ledger(home.ledger_path()) as ledger:
