@@ -211,7 +211,7 @@ def groq_like(limit: int):
     return answer
 
 
-async def test_a_declared_tpm_clamps_max_tokens_and_a_request_over_it_goes_once_to_learn_the_real_one(fake, gateway):
+async def test_a_declared_tpm_clamps_max_tokens_and_once_the_headers_confirm_it_a_bigger_request_stays_here(fake, gateway):
     fake.default = groq_like(6000)
     server = await gateway(chain_profile(fake.url, {"a": {"context_window": 131072, "max_output_tokens": 32768, "tpm": 6000}},
                                          ["a"]))
