@@ -250,6 +250,8 @@ def _decide_tool_call_attrs(buf: str, i: int, tools: Tools) -> str:
 
 
 def parse_tool_call_attrs(text: str, tools: Tools) -> list | None:
+    """<tool_call id="call_00_xxx" name="NAME">{…}</tool_call>, the arguments alone in the body
+    (DeepSeek V4 Pro, felinics/Memoh#435)."""
     tag = _TAG_NAME.match(text)
     if tag is None:
         return None
@@ -257,6 +259,14 @@ def parse_tool_call_attrs(text: str, tools: Tools) -> list | None:
     body = body[: -len("</tool_call>")] if body.endswith("</tool_call>") else body
     call = tools.call(tag.group(1), _arguments(body.strip()) if body.strip() else {})
     return None if call is None else [call]
+
+
+def _json_in(opener: str, closer: str, source: str):
+    """A parser for JSON calls between `opener` and `closer`."""
+    def parse(text: str, tools: Tools) -> list | None:
+        return _json_text(_strip(text, opener, closer), tools)
+    parse.__doc__ = f"{opener}{{…}}{closer}: {source}"
+    return parse
 
 
 def _strip(text: str, opener: str, closer: str) -> str:
@@ -440,7 +450,9 @@ _FENCE_BODY = re.compile(r"\A```[^\n`]*\n(.*?)\n?\s*```\s*\Z", re.S)
 
 
 def parse_fenced(text: str, tools: Tools) -> list | None:
-    """A fenced block whose body is JSON naming an offered tool, whatever its language tag."""
+    """A fenced block whose body is JSON naming an offered tool, whatever its language tag
+    (models told to answer in a ```json block, TheBadFella/CatGPT#83; a fence that is data,
+    ahwurm/localharness#105, names no offered tool and stays text)."""
     body = _FENCE_BODY.match(text)
     return _json_text(body.group(1), tools) if body else None
 
@@ -560,6 +572,51 @@ def parse_mistral(text: str, tools: Tools) -> list | None:
 _KIMI_CALL = re.compile(
     r"<\|tool_call_begin\|>\s*(?P<id>[^<]*?)\s*<\|tool_call_argument_begin\|>(?P<args>.*?)(?:<\|tool_call_end\|>|(?=<\|tool_call_begin\|>)|\Z)", re.S)
 _KIMI_MARKERS = re.compile(r"<\|tool_calls?_section_(?:begin|end)\|>")
+
+
+def _decide_after(inner: tuple, decide_name):
+    """Markers (a section's, then a call's) that must be followed by a call naming an offered tool."""
+    def decide(buf: str, i: int, tools: Tools) -> str:
+        head = buf.find(">", i) + 1
+        for marker in inner:
+            head = _after(buf, head)
+            begins = _begins(buf, head, marker)
+            if begins is None:
+                return UNDECIDED
+            if begins:
+                head += len(marker)
+        return decide_name(buf, _after(buf, head), tools)
+    return decide
+
+
+_KIMI_ID = re.compile(r"(?:functions\.)?([^\s<:]+)(?::\d+)?\s*<\|tool_call_argument_begin\|>")
+
+
+def _decide_kimi_name(buf: str, head: int, tools: Tools) -> str:
+    """functions.NAME:0 (or NAME:0) up to the argument marker; undecided until it comes (the
+    scanner bounds how long)."""
+    m = _KIMI_ID.match(buf, head)
+    if m is None:
+        return UNDECIDED
+    return CALL if tools.resolve(m.group(1)) else PROSE
+
+
+_DS_V3_NAME = re.compile(r"function\s*<[｜|]tool▁sep[｜|]>\s*([^\n<]*)(\n)?")
+_DS_V31_NAME = re.compile(r"([^<\n]+?)\s*<[｜|]tool▁sep[｜|]>")
+
+
+def _decide_ds_name(buf: str, head: int, tools: Tools) -> str:
+    """function<｜tool▁sep｜>NAME then a line break (V3), or NAME<｜tool▁sep｜> (V3.1)."""
+    v3 = _DS_V3_NAME.match(buf, head)
+    if v3 is not None:
+        name = v3.group(1).strip()
+        if v3.group(2) is None:
+            return UNDECIDED if tools.may_begin(name) else PROSE
+        return CALL if tools.resolve(name) else PROSE
+    m = _DS_V31_NAME.match(buf, head)
+    if m is None:
+        return UNDECIDED
+    return CALL if tools.resolve(m.group(1)) else PROSE
 
 
 def parse_kimi(text: str, tools: Tools) -> list | None:
@@ -786,7 +843,7 @@ def decide_gemma(buf: str, i: int, tools: Tools) -> str:
 class Format:
     """How one format is found in a stream and read."""
 
-    __slots__ = ("name", "marker", "decide", "parse", "ends", "stops", "balanced", "strays", "head_end")
+    __slots__ = ("name", "marker", "decide", "parse", "ends", "stops", "balanced", "strays", "head_end", "closers", "keep")
 
     def __init__(self, name, marker, decide, parse, ends=(), stops=(), balanced=False, strays=(), head_end=""):
         self.name = name  # the family a quirk turns off (TEXT_CALL_FORMATS)
@@ -798,10 +855,8 @@ class Format:
         self.balanced = balanced  # it ends where its first JSON value or list closes
         self.strays = strays  # closing markers to drop when they follow it (a wrapper half-written)
         self.head_end = head_end  # its end markers count only after this (a header that may hold them)
-
-
-def _decide_marker(buf: str, i: int, tools: Tools) -> str:
-    return CALL
+        self.closers = ends + stops
+        self.keep = max(map(len, self.closers), default=1) - 1  # characters that may begin a split closer
 
 
 def _decide_seed(buf: str, i: int, tools: Tools) -> str:
@@ -829,6 +884,7 @@ def _decide_lfm2(buf: str, i: int, tools: Tools) -> str:
 
 
 _KIMI_STRAYS = ("<|tool_calls_section_end|>", "<|tool_call_section_end|>")
+_KIMI_SECTION = _decide_after(("<|tool_call_begin|>",), _decide_kimi_name)
 _HARMONY_ENDS, _HARMONY_STOPS = ("<|call|>", "<|end|>", "<|return|>"), ("<|start|>", "<|channel|>")
 _DS_BEGIN, _DS_END = "<｜tool▁calls▁begin｜>", "<｜tool▁calls▁end｜>"
 _DS_STRAYS = ("<｜end▁of▁sentence｜>", "<|end▁of▁sentence|>")
@@ -837,21 +893,25 @@ _DSML_STRAYS = ("</｜DSML｜function_calls>", "</｜DSML｜tool_calls>")
 FORMATS = (
     Format("hermes", "<tool_call>", _decide_tool_call, parse_tool_call, ends=("</tool_call>",)),
     Format("hermes", "<tool_call ", _decide_tool_call_attrs, parse_tool_call_attrs, ends=("</tool_call>",)),
-    Format("hermes", "<function_call>", _decide_json_after("<function_call>"), lambda t, k: _json_text(_strip(t, "<function_call>", "</function_call>"), k), ends=("</function_call>",)),
-    Format("hermes", "<tools>", _decide_json_after("<tools>"), lambda t, k: _json_text(_strip(t, "<tools>", "</tools>"), k), ends=("</tools>",)),
+    Format("hermes", "<function_call>", _decide_json_after("<function_call>"), _json_in("<function_call>", "</function_call>",
+           "the tag Qwen2.5 was trained with before <tool_call> (thinking-machines-lab/tinker-cookbook#58)"), ends=("</function_call>",)),
+    Format("hermes", "<tools>", _decide_json_after("<tools>"), _json_in("<tools>", "</tools>",
+           "Hermes 2 Pro's tool tags (NousResearch/Hermes-Function-Calling#17)"), ends=("</tools>",)),
     Format("qwen3_coder", "<function=", _decide_function_eq, parse_qwen3_coder, ends=("</function>",), strays=("</tool_call>",)),
     Format("seed", "<seed:tool_call>", _decide_seed, parse_qwen3_coder, ends=("</seed:tool_call>",)),
-    Format("lmstudio", "[TOOL_REQUEST]", _decide_json_after("[TOOL_REQUEST]"), lambda t, k: _json_text(_strip(t, "[TOOL_REQUEST]", "[END_TOOL_REQUEST]"), k), ends=("[END_TOOL_REQUEST]",)),
+    Format("lmstudio", "[TOOL_REQUEST]", _decide_json_after("[TOOL_REQUEST]"), _json_in("[TOOL_REQUEST]", "[END_TOOL_REQUEST]",
+           "LM Studio's default tool-use prompt for models without a template of their own (its tool-use docs; lmstudio-ai/mlx-engine#97)"),
+           ends=("[END_TOOL_REQUEST]",)),
     Format("mistral", "[TOOL_CALLS]", decide_mistral, parse_mistral, ends=("</s>",)),
     Format("llama", "<|python_tag|>", _decide_json_after("<|python_tag|>"), parse_python_tag, ends=("<|eom_id|>", "<|eot_id|>")),
     Format("llama", "<|python_start|>", _decide_python_start, parse_pythonic, ends=("<|python_end|>",)),
     Format("pythonic", "<|tool_call_start|>", _decide_lfm2, parse_pythonic, ends=("<|tool_call_end|>",)),
-    Format("kimi", "<|tool_calls_section_begin|>", _decide_marker, parse_kimi, ends=_KIMI_STRAYS),
-    Format("kimi", "<|tool_call_section_begin|>", _decide_marker, parse_kimi, ends=_KIMI_STRAYS),
-    Format("kimi", "<|tool_call_begin|>", _decide_marker, parse_kimi, ends=("<|tool_call_end|>",), strays=_KIMI_STRAYS),
-    Format("deepseek", _DS_BEGIN, _decide_marker, parse_deepseek, ends=(_DS_END,), strays=_DS_STRAYS),
-    Format("deepseek", "<｜tool▁call▁begin｜>", _decide_marker, parse_deepseek, ends=("<｜tool▁call▁end｜>",), strays=(_DS_END, *_DS_STRAYS)),
-    Format("deepseek", "<|tool▁calls▁begin|>", _decide_marker, parse_deepseek, ends=("<|tool▁calls▁end|>",), strays=_DS_STRAYS),
+    Format("kimi", "<|tool_calls_section_begin|>", _KIMI_SECTION, parse_kimi, ends=_KIMI_STRAYS),
+    Format("kimi", "<|tool_call_section_begin|>", _KIMI_SECTION, parse_kimi, ends=_KIMI_STRAYS),
+    Format("kimi", "<|tool_call_begin|>", _decide_after((), _decide_kimi_name), parse_kimi, ends=("<|tool_call_end|>",), strays=_KIMI_STRAYS),
+    Format("deepseek", _DS_BEGIN, _decide_after(("<｜tool▁call▁begin｜>",), _decide_ds_name), parse_deepseek, ends=(_DS_END,), strays=_DS_STRAYS),
+    Format("deepseek", "<｜tool▁call▁begin｜>", _decide_after((), _decide_ds_name), parse_deepseek, ends=("<｜tool▁call▁end｜>",), strays=(_DS_END, *_DS_STRAYS)),
+    Format("deepseek", "<|tool▁calls▁begin|>", _decide_after(("<|tool▁call▁begin|>",), _decide_ds_name), parse_deepseek, ends=("<|tool▁calls▁end|>",), strays=_DS_STRAYS),
     Format("deepseek", "<｜DSML｜function_calls", _decide_invoke_block("<｜DSML｜function_calls"), parse_invoke, ends=("</｜DSML｜function_calls>",)),
     Format("deepseek", "<｜DSML｜tool_calls", _decide_invoke_block("<｜DSML｜tool_calls"), parse_invoke, ends=("</｜DSML｜tool_calls>",)),
     Format("deepseek", "<｜DSML｜invoke", lambda b, i, t: _decide_invoke(b, i, t, len("<｜DSML｜invoke")), parse_invoke, ends=("</｜DSML｜invoke>",), strays=_DSML_STRAYS),

@@ -104,12 +104,15 @@ class Scanner:
     """
 
     __slots__ = ("_tools", "_open", "_buf", "_mode", "_last", "_fmt", "_held", "_tail", "_balance",
-                 "_strays", "_pending", "_after_call", "_think_close")
+                 "_strays", "_pending", "_after_call", "_think_close", "_plain", "_search")
 
     def __init__(self, tools: dict[str, dict] | None, off: frozenset = frozenset()) -> None:
         off = frozenset(off)
         self._tools = Tools(tools or {}, off)  # calls are only read when tools are offered
         self._open = _openers(off) if tools else None
+        # True while the next chunk may go straight out if nothing in it can open anything
+        self._plain = False
+        self._search = _MARKER_CHARS.search if tools else _nothing
         self._buf = ""  # held: what may still begin an opening, or an opening not yet decided
         self._mode = _START
         self._think_close = ""
@@ -125,8 +128,7 @@ class Scanner:
         self._after_call = False
 
     def feed(self, text: str) -> list[tuple]:
-        if self._mode == _TEXT and not self._buf and not self._after_call and (
-                self._open is None or not _MARKER_CHARS.search(text)):
+        if self._plain and not self._search(text):
             self._last = text
             return [("text", text)]  # the common case, once per streamed chunk: nothing to look at
         out: list[tuple] = []
@@ -343,13 +345,13 @@ class Scanner:
             window = tail + text
             start = search_from  # non-zero only for the first piece, when there is no tail yet
             at, close = -1, ""
-            for marker in fmt.ends + fmt.stops:
+            for marker in fmt.closers:
                 j = window.find(marker, start)
                 if j >= 0 and (at < 0 or j < at):
                     at, close = j, marker
             if at < 0:
                 self._held.append(text)
-                self._tail = window[max(start, len(window) - max(map(len, fmt.ends + fmt.stops)) + 1):]
+                self._tail = window[max(start, len(window) - fmt.keep):]
                 return None
             cut = at + (len(close) if close in fmt.ends else 0) - len(tail)
         joined = "".join(self._held) + text
@@ -384,6 +386,7 @@ class Scanner:
 
     def _settle(self, out: list[tuple], final: bool = False) -> list[tuple]:
         """Merges pieces of a kind; blank text right after a call waits to see what follows it."""
+        self._plain = self._mode == _TEXT and not self._buf and not self._strays and not self._pending
         if not self._after_call and not self._pending:
             out = _merge(out)
             if out and out[-1][0] == "text":
@@ -404,9 +407,14 @@ class Scanner:
             settled.append(item)
         if final:
             self._after_call = False
+        self._plain = self._plain and not self._after_call
         if settled and settled[-1][0] == "text":
             self._last = settled[-1][1]
         return settled
+
+
+def _nothing(text: str) -> None:
+    return None
 
 
 def _begins(buf: str, i: int, word: str) -> bool | None:
