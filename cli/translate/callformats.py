@@ -170,8 +170,8 @@ def _after(buf: str, i: int) -> int:
     return _WS.match(buf, i).end()
 
 
-def _begins(buf: str, i: int, word: str):
-    """True/False, or None while `buf` ends before it can tell."""
+def begins(buf: str, i: int, word: str) -> bool | None:
+    """Whether `buf` has `word` at `i`; None while what is there is too short to tell."""
     if len(buf) - i >= len(word):
         return buf.startswith(word, i)
     return None if word.startswith(buf[i:]) else False
@@ -195,10 +195,10 @@ def _decide_tool_call(buf: str, i: int, tools: Tools) -> str:
     if buf[head] in "{[":
         return CALL
     for inner in ("<function=", "<function>"):
-        begins = _begins(buf, head, inner)
-        if begins is None:
+        verdict = begins(buf, head, inner)
+        if verdict is None:
             return UNDECIDED
-        if begins:
+        if verdict:
             return CALL
     return _decide_name(buf, head, tools)
 
@@ -298,10 +298,10 @@ def _decide_function_eq(buf: str, i: int, tools: Tools) -> str:
     if buf[head] == "{":
         return CALL
     for word in ("<parameter=", "</function>"):
-        begins = _begins(buf, head, word)
-        if begins is None:
+        verdict = begins(buf, head, word)
+        if verdict is None:
             return UNDECIDED
-        if begins:
+        if verdict:
             return CALL
     return PROSE
 
@@ -580,10 +580,10 @@ def _decide_after(inner: tuple, decide_name):
         head = buf.find(">", i) + 1
         for marker in inner:
             head = _after(buf, head)
-            begins = _begins(buf, head, marker)
-            if begins is None:
+            verdict = begins(buf, head, marker)
+            if verdict is None:
                 return UNDECIDED
-            if begins:
+            if verdict:
                 head += len(marker)
         return decide_name(buf, _after(buf, head), tools)
     return decide
@@ -719,7 +719,7 @@ def _decide_invoke_block(marker: str):
         head = _after(buf, head)
         if head == len(buf):
             return UNDECIDED
-        verdicts = [_begins(buf, head, word) for word in ("<｜DSML｜invoke", "<invoke")]
+        verdicts = [begins(buf, head, word) for word in ("<｜DSML｜invoke", "<invoke")]
         if True in verdicts:
             return _decide_invoke(buf, head, tools, len(("<｜DSML｜invoke", "<invoke")[verdicts.index(True)]))
         return UNDECIDED if None in verdicts else PROSE
@@ -728,9 +728,9 @@ def _decide_invoke_block(marker: str):
 
 def _decide_invoke(buf: str, i: int, tools: Tools, skip: int = len("<invoke")) -> str:
     head = _after(buf, i + skip)
-    begins = _begins(buf, head, 'name="')
-    if not begins:
-        return UNDECIDED if begins is None else PROSE
+    verdict = begins(buf, head, 'name="')
+    if not verdict:
+        return UNDECIDED if verdict is None else PROSE
     start = head + len('name="')
     close = buf.find('"', start)
     if close < 0:
@@ -831,9 +831,9 @@ def parse_gemma(text: str, tools: Tools) -> list | None:
 
 def decide_gemma(buf: str, i: int, tools: Tools) -> str:
     head = _after(buf, i + len("<|tool_call>"))
-    begins = _begins(buf, head, "call:")
-    if not begins:
-        return UNDECIDED if begins is None else PROSE
+    verdict = begins(buf, head, "call:")
+    if not verdict:
+        return UNDECIDED if verdict is None else PROSE
     return _decide_name(buf, head + len("call:"), tools)
 
 
@@ -861,9 +861,9 @@ class Format:
 
 def _decide_seed(buf: str, i: int, tools: Tools) -> str:
     head = _after(buf, i + len("<seed:tool_call>"))
-    begins = _begins(buf, head, "<function=")
-    if not begins:
-        return UNDECIDED if begins is None else PROSE
+    verdict = begins(buf, head, "<function=")
+    if not verdict:
+        return UNDECIDED if verdict is None else PROSE
     return _decide_function_eq(buf, head, tools)
 
 

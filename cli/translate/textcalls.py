@@ -11,7 +11,7 @@ it goes out as the text it was. Fenced code blocks and <think> are never read fo
 
 import re
 
-from freeclaude.translate.callformats import CALL, FENCED, FORMATS, LINE_FORMATS, PROSE, UNDECIDED, Tools
+from freeclaude.translate.callformats import CALL, FENCED, FORMATS, LINE_FORMATS, PROSE, UNDECIDED, Tools, begins
 
 # Reasoning written into the content, and how it ends (Seed-OSS's chat template uses its own tags).
 _THINKS = {"<think>": "</think>", "<seed:think>": "</seed:think>"}
@@ -145,7 +145,7 @@ class Scanner:
                 pos = self._text(buf, pos, out)
             elif mode == _START:
                 head = _SPACES.match(buf, pos).end()
-                verdicts = [_begins(buf, head, tag) for tag in _THINKS]
+                verdicts = [begins(buf, head, tag) for tag in _THINKS]
                 if True in verdicts:
                     tag = list(_THINKS)[verdicts.index(True)]
                     self._think_close, self._mode = _THINKS[tag], _THINK_HEAD
@@ -215,7 +215,7 @@ class Scanner:
             if head == len(buf):
                 out.append(("text", buf[pos:]))
                 return len(buf)
-            verdicts = [_begins(buf, head, stray) for stray in self._strays]
+            verdicts = [begins(buf, head, stray) for stray in self._strays]
             if True in verdicts:
                 out.append(("text", buf[pos:head]))
                 stray, self._strays = self._strays[verdicts.index(True)], ()
@@ -415,13 +415,6 @@ class Scanner:
 
 def _nothing(text: str) -> None:
     return None
-
-
-def _begins(buf: str, i: int, word: str) -> bool | None:
-    """Whether `buf` has `word` at `i`; None while what is there is too short to tell."""
-    if len(buf) - i >= len(word):
-        return buf.startswith(word, i)
-    return None if word.startswith(buf[i:]) else False
 
 
 def _partial_suffix(text: str, marker: str) -> int:
