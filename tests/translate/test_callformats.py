@@ -3,7 +3,8 @@
 
 import pytest
 
-from freeclaude.translate.callformats import FENCED, FORMATS, LINE_FORMATS, Tools, glm_name
+from freeclaude.translate.callformats import FENCED, FORMATS, LINE_FORMATS
+from freeclaude.translate.callparse import Tools, glm_name
 from freeclaude.translate.textcalls import Scanner
 
 WEATHER = {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}}, "required": ["city"]}
