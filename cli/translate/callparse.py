@@ -160,6 +160,21 @@ def _split_json(text: str) -> list[str]:
 _FUNCTION_TAG = re.compile(r"\s*<function>\s*([^<\s]+)\s*</function>\s*(.*)\Z", re.S)
 
 
+def _each(pattern: re.Pattern, body: str, read, empty_ok: bool = False) -> list | None:
+    """`read` of every match of `pattern` in `body`, which holds nothing else but blanks: None if
+    something else is there, if `read` refuses a match, or if there is no match (unless `empty_ok`)."""
+    out, pos = [], 0
+    for m in pattern.finditer(body):
+        if body[pos:m.start()].strip():
+            return None
+        pos = m.end()
+        item = read(m)
+        if item is None:
+            return None
+        out.append(item)
+    return out if (out or empty_ok) and not body[pos:].strip() else None
+
+
 def parse_tool_call(text: str, tools: Tools) -> list | None:
     """Inside <tool_call>…</tool_call>: Hermes JSON (Qwen2.5/Qwen3 chat template; vLLM
     hermes_tool_parser.py), Qwen3-Coder XML (qwen3coder_tool_parser.py), <function>NAME</function>
@@ -208,8 +223,6 @@ def _strip(text: str, opener: str, closer: str) -> str:
 
 
 _FUNCTION = re.compile(r"<function=([^>\s]+)\s*>(.*?)(?:</function>|(?=<function=)|\Z)", re.S)
-
-
 _PARAM = re.compile(r"<parameter=([^>\s]+)\s*>(.*?)(?:</parameter>|(?=<parameter=)|(?=</function>)|\Z)", re.S)
 
 
@@ -220,31 +233,15 @@ def parse_qwen3_coder(text: str, tools: Tools) -> list | None:
     text = text.strip()
     for opener, closer in (("<tool_call>", "</tool_call>"), ("<seed:tool_call>", "</seed:tool_call>")):
         text = _strip(text, opener, closer).strip()
-    calls = []
-    pos = 0
-    for fn in _FUNCTION.finditer(text):
-        if text[pos:fn.start()].strip():
-            return None
-        pos = fn.end()
-        inner = fn.group(2).strip()
-        if inner.startswith("{"):
-            args = obj(inner)
-        else:
-            args, at = {}, 0
-            for p in _PARAM.finditer(inner):
-                if inner[at:p.start()].strip():
-                    return None
-                args[p.group(1)] = _raw_value(p.group(2))
-                at = p.end()
-            if inner[at:].strip():
-                return None
-        call = tools.call(fn.group(1), args)
-        if call is None:
-            return None
-        calls.append(call)
-    if not calls or text[pos:].strip():
-        return None
-    return calls
+    return _each(_FUNCTION, text, lambda fn: _qwen3_call(fn, tools))
+
+
+def _qwen3_call(fn: re.Match, tools: Tools) -> tuple | None:
+    inner = fn.group(2).strip()
+    if inner.startswith("{"):
+        return tools.call(fn.group(1), obj(inner))
+    params = _each(_PARAM, inner, lambda p: (p.group(1), _raw_value(p.group(2))), empty_ok=True)
+    return None if params is None else tools.call(fn.group(1), dict(params))
 
 
 def _raw_value(value: str) -> str:
@@ -285,7 +282,6 @@ def glm_name(name: str, tools: Tools) -> tuple | None:
 def _glm_one(body: str, tools: Tools) -> tuple | None:
     cut = body.find("<")
     name, rest = (body, "") if cut < 0 else (body[:cut].strip(), body[cut:])
-    args = {}
     if rest.startswith("</arg_key>") or (rest.startswith("</arg_value>") and "<arg_key>" not in rest):
         if rest.startswith("</arg_value>"):
             rest = rest[len("</arg_value>"):]
@@ -295,15 +291,8 @@ def _glm_one(body: str, tools: Tools) -> tuple | None:
                 return None
             rest = "<arg_key>" + name[len(tool):].strip() + rest
             name = tool
-    pos = 0
-    for m in _ARG.finditer(rest):
-        if rest[pos:m.start()].strip():
-            return None
-        args[m.group(1).strip()] = m.group(2).strip("\n")  # raw text, typed by argcheck
-        pos = m.end()
-    if rest[pos:].strip():
-        return None
-    return tools.call(name, args)
+    pairs = _each(_ARG, rest, lambda m: (m.group(1).strip(), m.group(2).strip("\n")), empty_ok=True)  # raw text, typed by argcheck
+    return None if pairs is None else tools.call(name, dict(pairs))
 
 
 def parse_json(text: str, tools: Tools) -> list | None:
@@ -399,8 +388,6 @@ def parse_mistral(text: str, tools: Tools) -> list | None:
 
 _KIMI_CALL = re.compile(
     r"<\|tool_call_begin\|>\s*(?P<id>[^<]*?)\s*<\|tool_call_argument_begin\|>(?P<args>.*?)(?:<\|tool_call_end\|>|(?=<\|tool_call_begin\|>)|\Z)", re.S)
-
-
 _KIMI_MARKERS = re.compile(r"<\|tool_calls?_section_(?:begin|end)\|>")
 
 
@@ -410,28 +397,13 @@ def parse_kimi(text: str, tools: Tools) -> list | None:
     kimi_k2_tool_parser.py, which takes the singular section tokens too). Also partial envelopes,
     a section end after each call, `NAME:i` without "functions.", and arguments written as a
     quoted JSON string (MoonshotAI/Kimi-K2#26)."""
-    body = _KIMI_MARKERS.sub("", text)
-    calls, pos = [], 0
-    for m in _KIMI_CALL.finditer(body):
-        if body[pos:m.start()].strip():
-            return None
-        pos = m.end()
-        ident = m.group("id").strip()
-        name = re.sub(r":\d+\Z", "", ident)
-        if name.startswith("functions."):
-            name = name[len("functions."):]
-        call = tools.call(name, _arguments(m.group("args").strip()))
-        if call is None:
-            return None
-        calls.append(call)
-    return calls if calls and not body[pos:].strip() else None
+    return _each(_KIMI_CALL, _KIMI_MARKERS.sub("", text), lambda m: tools.call(
+        re.sub(r"\A(?:functions\.)?(.*?)(?::\d+)?\Z", r"\1", m.group("id").strip()), _arguments(m.group("args").strip())))
 
 
 _DS_CALL = re.compile(
     r"<[｜|]tool▁call▁begin[｜|]>\s*(?:(?P<type>function)\s*<[｜|]tool▁sep[｜|]>\s*(?P<name>[^\n<]+?)\s*\n\s*```(?:json)?\s*(?P<fenced>.*?)\s*```"
     r"|(?P<name31>[^<]+?)\s*<[｜|]tool▁sep[｜|]>(?P<args31>.*?))\s*(?:<[｜|]tool▁call▁end[｜|]>|\Z)", re.S)
-
-
 _DS_MARKERS = re.compile(r"<[｜|]tool▁calls▁(?:begin|end)[｜|]>|<[｜|]end▁of▁sentence[｜|]>")
 
 
@@ -439,26 +411,11 @@ def parse_deepseek(text: str, tools: Tools) -> list | None:
     """DeepSeek V3/R1: <｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME
     ```json {…}```<｜tool▁call▁end｜><｜tool▁calls▁end｜> (vLLM deepseekv3_tool_parser.py), and
     V3.1's NAME<｜tool▁sep｜>{…} (deepseekv31_tool_parser.py). Some servers print the bars as ASCII."""
-    body = _DS_MARKERS.sub("", text)
-    calls, pos = [], 0
-    for m in _DS_CALL.finditer(body):
-        if body[pos:m.start()].strip():
-            return None
-        pos = m.end()
-        if m.group("type"):
-            name, args = m.group("name"), obj(m.group("fenced"))
-        else:
-            name, args = m.group("name31"), _arguments(m.group("args31").strip())
-        call = tools.call(name, args)
-        if call is None:
-            return None
-        calls.append(call)
-    return calls if calls and not body[pos:].strip() else None
+    return _each(_DS_CALL, _DS_MARKERS.sub("", text), lambda m: tools.call(m.group("name"), obj(m.group("fenced")))
+                 if m.group("type") else tools.call(m.group("name31"), _arguments(m.group("args31").strip())))
 
 
 _INVOKE = re.compile(r"<invoke\s+name=\"([^\"]+)\"\s*>(.*?)(?:</invoke>|(?=<invoke\s)|\Z)", re.S)
-
-
 _PARAMETER = re.compile(r"<parameter\s+name=\"([^\"]+)\"(?:\s+string=\"(true|false)\")?\s*>(.*?)(?:</parameter>|(?=<parameter\s)|(?=</invoke>)|\Z)", re.S)
 
 
@@ -471,38 +428,26 @@ def parse_invoke(text: str, tools: Tools) -> list | None:
     prefixes stripped, as <function_calls><invoke>, and MiniMax M2's <minimax:tool_call> (MiniMax
     M2 chat template; vLLM minimax_m2_tool_parser.py), whose tags also come misordered or
     misspelled: a parameter runs to its closing tag, the next parameter or the invoke's end."""
-    body = _DSML.sub("", text)
-    body = re.sub(r"</?(?:function_calls|tool_calls|minimax:tool_call)>?", "", body)
-    calls, pos = [], 0
-    for m in _INVOKE.finditer(body):
-        if body[pos:m.start()].strip():
-            return None
-        pos = m.end()
-        args, at = {}, 0
-        inner = m.group(2)
-        for p in _PARAMETER.finditer(inner):
-            if inner[at:p.start()].strip():
-                return None
-            at = p.end()
-            value = _raw_value(p.group(3))
-            if p.group(2) == "false":  # DSML marks values that are not strings: they are JSON
-                parsed = obj(value)
-                value = value if parsed is None else parsed
-            args[p.group(1)] = value
-        if inner[at:].strip():
-            return None
-        call = tools.call(m.group(1), args)
-        if call is None:
-            return None
-        calls.append(call)
-    return calls if calls and not body[pos:].strip() else None
+    body = re.sub(r"</?(?:function_calls|tool_calls|minimax:tool_call)>?", "", _DSML.sub("", text))
+    return _each(_INVOKE, body, lambda m: _invoke_call(m, tools))
+
+
+def _invoke_call(m: re.Match, tools: Tools) -> tuple | None:
+    params = _each(_PARAMETER, m.group(2), _invoke_parameter, empty_ok=True)
+    return None if params is None else tools.call(m.group(1), dict(params))
+
+
+def _invoke_parameter(p: re.Match) -> tuple:
+    value = _raw_value(p.group(3))
+    if p.group(2) == "false":  # DSML marks values that are not strings: they are JSON
+        parsed = obj(value)
+        value = value if parsed is None else parsed
+    return p.group(1), value
 
 
 HARMONY_HEAD = re.compile(
     r"(?:<\|start\|>)?\s*(?:assistant)?\s*(?:to=(?P<to1>[^<]+?))?\s*(?:<\|channel\|>)?\s*(?P<channel>analysis|commentary|final)"
     r"(?:\s+to=(?P<to2>[^<]*?))?\s*(?:<\|constrain\|>\s*\w*)?\s*(?:json)?\s*<\|message\|>", re.S)
-
-
 _HARMONY_END = re.compile(r"<\|(?:end|call|return)\|>\s*\Z")
 
 
@@ -530,8 +475,6 @@ def parse_harmony(text: str, tools: Tools) -> list | None:
 
 
 _ARROW_TOOL = re.compile(r'\{\s*tool\s*=>\s*"([^"]+)"\s*,\s*args\s*=>\s*\{(.*)\}\s*\}\s*\Z', re.S)
-
-
 _ARROW_ARG = re.compile(r'--([\w\-]+)\s+("(?:[^"\\]|\\.)*"|[^\s]+)', re.S)
 
 
@@ -552,8 +495,6 @@ def parse_tool_call_brackets(text: str, tools: Tools) -> list | None:
 
 
 _GEMMA_CALL = re.compile(r"call:([A-Za-z_][\w.\-]*)\s*([{(])(.*)[})]\s*\Z", re.S)
-
-
 _GEMMA_STRING = re.compile(r'<\|"\|>(.*?)<\|"\|>', re.S)
 
 
