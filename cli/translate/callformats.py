@@ -17,6 +17,9 @@ from freeclaude.translate.callparse import (
 
 # What the text after a marker says about it.
 CALL, UNDECIDED, PROSE = "call", "undecided", "prose"
+# A call's opening (marker, blank lines, tool name) is short: an opening still undecided after this
+# many characters is prose, and no decision reads further than this, so no text is read over and over.
+HEAD_MAX = 256
 
 
 _WS = re.compile(r"\s*")

@@ -11,7 +11,7 @@ it goes out as the text it was. Fenced code blocks and <think> are never read fo
 
 import re
 
-from freeclaude.translate.callformats import CALL, FENCED, FORMATS, LINE_FORMATS, PROSE, UNDECIDED, begins
+from freeclaude.translate.callformats import CALL, FENCED, FORMATS, HEAD_MAX as _HEAD_MAX, LINE_FORMATS, PROSE, UNDECIDED, begins
 from freeclaude.translate.callparse import Tools
 
 # Reasoning written into the content, and how it ends (Seed-OSS's chat template uses its own tags).
@@ -21,12 +21,10 @@ _MARKER_CHARS = re.compile(r"[<\[`{]")  # a chunk without these cannot open anyt
 _LINE_START = re.compile(r"(?m)^[ \t]*[\[{]")
 _SPACES = re.compile(r"\s*")
 _FENCE_INFO = re.compile(r"[\w+#.\-]*[ \t]*\Z")
-# A call's opening (marker, blank lines, tool name) is short: an opening still undecided after
-# this many characters is taken for prose, so no held text is read over and over.
-_HEAD_MAX = 256
 
 _START, _THINK_HEAD, _THINK, _AFTER_THINK, _TEXT, _FENCE_LINE, _CODE, _CALL = range(8)
 _CODE_BLOCK = "code block"
+_AHEAD = object()  # not searched yet
 
 
 class _Openers:
@@ -105,7 +103,8 @@ class Scanner:
     """
 
     __slots__ = ("_tools", "_open", "_buf", "_mode", "_last", "_fmt", "_held", "_tail", "_balance",
-                 "_strays", "_pending", "_after_call", "_think_close", "_plain", "_search")
+                 "_strays", "_pending", "_after_call", "_think_close", "_plain", "_search", "_searched", "_found",
+                 "_line")
 
     def __init__(self, tools: dict[str, dict] | None, off: frozenset = frozenset()) -> None:
         off = frozenset(off)
@@ -127,6 +126,9 @@ class Scanner:
         self._strays: tuple = ()  # closing markers to drop if they come next
         self._pending = ""  # blank text right after a call: it goes out only if text follows
         self._after_call = False
+        # the buffer searched last, and the next marker and line-start bracket found in it
+        self._searched: str | None = None
+        self._found = self._line = _AHEAD
 
     def feed(self, text: str) -> list[tuple]:
         if self._plain and not self._search(text):
@@ -238,12 +240,13 @@ class Scanner:
             return len(buf)
         if i > pos:
             out.append(("text", buf[pos:i]))
+        head = buf[i:i + _HEAD_MAX + 1]  # all a decision may read: an opening longer than this is prose
         if marker == _FENCE:
-            verdict, fmt = self._fence(buf, i), FENCED
+            verdict, fmt = self._fence(head, 0), FENCED
         else:
             verdict, fmt = PROSE, None
             for f in formats:
-                v = f.decide(buf, i, self._tools)
+                v = f.decide(head, 0, self._tools)
                 if v == CALL:
                     verdict, fmt = CALL, f
                     break
@@ -273,15 +276,24 @@ class Scanner:
         return len(buf) if rest is None else len(buf) - len(rest)
 
     def _next_opening(self, buf: str, pos: int) -> tuple[int, tuple, str]:
-        """The first opening at or after `pos`: its index, its candidate formats, its marker."""
+        """The first opening at or after `pos`: its index, its candidate formats, its marker.
+        What a search of `buf` found is kept while it still lies ahead: prose full of openings
+        must not be searched again from each of them to an opening far ahead."""
         opens = self._open
-        found = opens.search(buf, pos) if opens.search else None
+        if self._searched is not buf:
+            self._searched, self._found, self._line = buf, _AHEAD, _AHEAD
+        found = self._found
+        if found is _AHEAD or (found is not None and found.start() < pos):
+            found = self._found = opens.search(buf, pos) if opens.search else None
         i = found.start() if found else -1
         if opens.lines:
-            line = _LINE_START.search(buf, pos)
-            while line is not None and line.start() == 0 and not self._line_start():
-                nl = buf.find("\n", 1)
-                line = _LINE_START.search(buf, nl + 1) if nl >= 0 else None
+            line = self._line
+            if line is _AHEAD or (line is not None and line.start() < pos):
+                line = _LINE_START.search(buf, pos)
+                if line is not None and line.start() == 0 and not self._line_start():
+                    nl = buf.find("\n", 1)
+                    line = _LINE_START.search(buf, nl + 1) if nl >= 0 else None
+                self._line = line
             if line is not None and (i < 0 or line.end() - 1 < i):
                 return line.end() - 1, opens.lines, ""
         if i < 0:
@@ -427,14 +439,21 @@ def _partial_suffix(text: str, marker: str) -> int:
 
 
 def _merge(items: list[tuple]) -> list[tuple]:
-    """Adjacent pieces of the same kind become one (fewer events downstream)."""
+    """Adjacent pieces of the same kind become one (fewer events downstream), joined once."""
     if len(items) < 2:
         return items
-    out = [items[0]]
-    for item in items[1:]:
-        prev = out[-1]
-        if item[0] == prev[0] and item[0] != "call":
-            out[-1] = (prev[0], prev[1] + item[1])
-        else:
+    out: list[tuple] = []
+    run: list[str] = []
+    for item in items:
+        if run and item[0] != kind:
+            out.append((kind, "".join(run)) if len(run) > 1 else prev)
+            run = []
+        if item[0] == "call":
             out.append(item)
+            continue
+        if not run:
+            kind, prev = item[0], item
+        run.append(item[1])
+    if run:
+        out.append((kind, "".join(run)) if len(run) > 1 else prev)
     return out

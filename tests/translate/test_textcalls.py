@@ -272,3 +272,24 @@ def _harmony(n):  # its end is one of three markers
 def test_every_kind_of_end_costs_time_in_proportion_to_the_call(make):
     small, large = _cost(make, 32_000), _cost(make, 512_000)
     assert large < 64 * small, (small, large)
+
+
+def test_a_whole_answer_in_one_piece_costs_time_in_proportion_to_its_length():
+    """An answer asked for whole comes as one piece: prose full of openings that decide prose
+    (angle brackets, marker mentions, brackets and braces at line starts) must not be searched
+    again from each of them."""
+    units = [("if a < b and <function=x> or <|channel|> say it, then <tool_call> is a tag; [link](u) `y` ", '\n{"k": 1}'),
+             ('\n{"k": 1}\n[1, 2]\n{x}', " then <tool_call> is a tag")]
+
+    def cost(n: int) -> float:
+        text = "".join((body * (n // 2 // len(body) + 1))[:n // 2] + end for body, end in units)
+        best = float("inf")
+        for _ in range(3):
+            s, start = Scanner({**TOOLS, "get_weather": {}}), time.perf_counter()
+            items = s.feed(text) + s.flush()
+            best = min(best, time.perf_counter() - start)
+        assert "".join(i[1] for i in items) == text
+        return best
+
+    small, large = cost(16_000), cost(256_000)
+    assert large < 64 * small, (small, large)
