@@ -216,6 +216,11 @@ def _decide_ds_name(buf: str, head: int, tools: Tools) -> str:
     return CALL if tools.resolve(m.group(1)) else PROSE
 
 
+# what a wrapper's first invoke begins with: DSML's, the plain one, and MiniMax's with its "<" dropped
+# (exo-explore/exo#1882; inside the wrapper, which is one token and comes whole)
+_INVOKES = ("<｜DSML｜invoke", "<invoke", "invoke")
+
+
 def _decide_invoke_block(marker: str):
     """A wrapper (its '>' may be missing, opencode#24566) that an <invoke name="…"> follows."""
     def decide(buf: str, i: int, tools: Tools) -> str:
@@ -225,9 +230,9 @@ def _decide_invoke_block(marker: str):
         head = _after(buf, head)
         if head == len(buf):
             return UNDECIDED
-        verdicts = [begins(buf, head, word) for word in ("<｜DSML｜invoke", "<invoke")]
+        verdicts = [begins(buf, head, word) for word in _INVOKES]
         if True in verdicts:
-            return _decide_invoke(buf, head, tools, len(("<｜DSML｜invoke", "<invoke")[verdicts.index(True)]))
+            return _decide_invoke(buf, head, tools, len(_INVOKES[verdicts.index(True)]))
         return UNDECIDED if None in verdicts else PROSE
     return decide
 

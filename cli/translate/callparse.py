@@ -420,6 +420,8 @@ _PARAMETER = re.compile(r"<parameter\s+name=\"([^\"]+)\"(?:\s+string=\"(true|fal
 
 
 _DSML = re.compile(r"｜DSML｜")
+_BARE_OPEN = re.compile(r"(?<![<\w])(invoke|parameter) name=")
+_BARE_CLOSE = re.compile(r"(?<![</])(parameter|invoke)>")
 
 
 def parse_invoke(text: str, tools: Tools) -> list | None:
@@ -427,8 +429,11 @@ def parse_invoke(text: str, tools: Tools) -> list | None:
     V3.2's DSML (its encoding/ docs; vLLM deepseekv32_tool_parser.py), also with the ｜DSML｜
     prefixes stripped, as <function_calls><invoke>, and MiniMax M2's <minimax:tool_call> (MiniMax
     M2 chat template; vLLM minimax_m2_tool_parser.py), whose tags also come misordered or
-    misspelled: a parameter runs to its closing tag, the next parameter or the invoke's end."""
+    misspelled: a parameter runs to its closing tag, the next parameter or the invoke's end, and
+    tags whose every "<" and "</" was dropped are read as the tags they were."""
     body = re.sub(r"</?(?:function_calls|tool_calls|minimax:tool_call)>?", "", _DSML.sub("", text))
+    if body.lstrip().startswith("invoke name="):  # every "<" and "</" dropped (exo-explore/exo#1882)
+        body = _BARE_CLOSE.sub(r"</\1>", _BARE_OPEN.sub(r"<\1 name=", body))
     return _each(_INVOKE, body, lambda m: _invoke_call(m, tools))
 
 

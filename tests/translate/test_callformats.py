@@ -62,6 +62,9 @@ VARIANTS = [
     # MiniMax with a closing tag missing (vllm#38803 fixed its parser for such calls)
     ("minimax parameter unclosed", '<minimax:tool_call>\n<invoke name="exec">\n<parameter name="command">ls -la\n</invoke>\n</minimax:tool_call>',
      [("call", "exec", {"command": "ls -la"})]),
+    # MiniMax M2.x with every "<" and "</" of its inner tags dropped, as exo-explore/exo#1882 shows it
+    # (the <minimax:tool_call> wrapper, a single token there, added)
+    ("minimax tags without brackets", '<minimax:tool_call>\ninvoke name="get_weather">\nparameter name="city">Parisparameter>\ninvoke>\n</minimax:tool_call>', [PARIS]),
     ("minimax arrow spelling", '[TOOL_CALL]\n{tool => "exec", args => {\n  --command "ls -la"\n}}\n[/TOOL_CALL]',
      [("call", "exec", {"command": "ls -la"})]),
     # harmony with "json" glued to the name (llama.cpp#15158) and with a space in it
