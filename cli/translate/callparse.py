@@ -291,7 +291,8 @@ def _glm_one(body: str, tools: Tools) -> tuple | None:
                 return None
             rest = "<arg_key>" + name[len(tool):].strip() + rest
             name = tool
-    pairs = _each(_ARG, rest, lambda m: (m.group(1).strip(), m.group(2).strip("\n")), empty_ok=True)  # raw text, typed by argcheck
+    # raw text, as GLM's template writes it (no line breaks around it), typed by argcheck
+    pairs = _each(_ARG, rest, lambda m: (m.group(1).strip(), m.group(2)), empty_ok=True)
     return None if pairs is None else tools.call(name, dict(pairs))
 
 
