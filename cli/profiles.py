@@ -15,7 +15,8 @@ from pathlib import Path
 from freeclaude import home
 from freeclaude.errors import FreeclaudeError
 from freeclaude.files import write_atomic
-from freeclaude.providers import AUTHS, KINDS, LIMIT_NAMES, SEARCH_KINDS, SEARCH_URLS, Limits, Model, Provider, Quirks, Search
+from freeclaude.providers import (AUTHS, KINDS, LIMIT_NAMES, SEARCH_KINDS, SEARCH_URLS, TEXT_CALL_FORMATS, Limits, Model,
+                                  Provider, Quirks, Search)
 from freeclaude.tiers import TIERS
 
 # default: for model names of no tier; vision: describes images for models that cannot see them
@@ -231,6 +232,9 @@ def _quirks(base: Quirks, raw, where: str, fail, kind: str) -> Quirks:
         expected = type(getattr(base, key))
         if type(value) is not expected:
             fail(f"{where}.{key}", f"must be a {expected.__name__}")
+    unknown = set(raw.get("text_call_formats_off", "").split()) - set(TEXT_CALL_FORMATS)
+    if unknown:
+        fail(f"{where}.text_call_formats_off", f"names no format {sorted(unknown)[0]!r} ({', '.join(TEXT_CALL_FORMATS)})")
     for key, allowed in _QUIRK_VALUES.items():
         if raw.get(key, allowed[0]) not in allowed:
             fail(f"{where}.{key}", f"must be {' or '.join(allowed)}")

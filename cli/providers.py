@@ -9,6 +9,10 @@ from dataclasses import dataclass, field, fields
 KINDS = ("openai", "anthropic")
 AUTHS = ("bearer", "x-api-key")
 SEARCH_KINDS = ("searxng", "brave", "tavily")
+# The ways of writing a tool call into text that the gateway reads (translate/callformats.py):
+# the names `text_call_formats_off` takes.
+TEXT_CALL_FORMATS = ("hermes", "qwen3_coder", "glm", "json", "fenced", "pythonic", "llama", "mistral", "kimi",
+                     "deepseek", "harmony", "minimax", "gemma", "seed", "lmstudio")
 # The services' own endpoints; SearXNG is self-hosted and has none.
 SEARCH_URLS = {"brave": "https://api.search.brave.com/res/v1", "tavily": "https://api.tavily.com"}
 
@@ -29,8 +33,11 @@ class Quirks:
     clean_schema: bool = False
     stream_options: bool = True
     reasoning_effort: bool = False
-    # Parse tool calls that a model writes as text (<tool_call>, <function=...>, fenced JSON).
+    # Parse tool calls that a model writes as text (<tool_call>, <function=...>, fenced JSON…).
     text_tool_calls: bool = True
+    # Formats of those not to read, space-separated names of TEXT_CALL_FORMATS: for a model whose
+    # answers use one of them for something else.
+    text_call_formats_off: str = ""
     # Gemini 3 refuses a replayed tool call without the thought_signature it came with.
     thought_signatures: bool = False
     # OpenRouter asks for each turn's reasoning_details back unchanged.

@@ -198,6 +198,7 @@ class ChatCompletions(Upstream):
             tools={t["name"]: t.get("input_schema") or {} for t in self.body.get("tools") or ()},
             show_thinking=(self.body.get("thinking") or {}).get("display") != "omitted",
             text_tool_calls=self.model.quirks.text_tool_calls,
+            text_call_formats_off=frozenset(self.model.quirks.text_call_formats_off.split()),
             provider=self.provider.name,
         )
         return payload, translator

@@ -270,3 +270,14 @@ def test_run_without_the_search_key_says_which_variable(home, monkeypatch):
     monkeypatch.setenv("FREECLAUDE_CLAUDE", "true")
     r = cli("run", "--profile", "free", env={"OPENROUTER_API_KEY": "k", "TAVILY_API_KEY": ""})
     assert r.exit_code == 1 and "[search] (tavily) needs its key in $TAVILY_API_KEY, which is not set" in r.output
+
+
+def test_text_call_formats_off_names_formats():
+    data = {"providers": {"p": {"kind": "openai", "base_url": "http://x", "quirks": {"text_call_formats_off": "json pythonic"},
+                                "models": {"m": {"quirks": {"text_call_formats_off": "hermes"}}, "n": {}}}},
+            "tiers": {"default": ["p:m", "p:n"]}}
+    chain = profiles.parse(data, "t", "t").chain("default")
+    assert [m.quirks.text_call_formats_off for m in chain] == ["hermes", "json pythonic"]
+    data["providers"]["p"]["quirks"]["text_call_formats_off"] = "json xml"
+    with pytest.raises(ProfileError, match=r"quirks\.text_call_formats_off names no format 'xml' \(hermes, qwen3_coder"):
+        profiles.parse(data, "t", "t")

@@ -32,7 +32,7 @@ class Args:
 
     __slots__ = (
         "_raw", "_state", "_stack", "_quote", "_is_key", "_escape", "_lit", "_comma",
-        "_held", "_key", "_keys", "_buffering", "broken", "repaired",
+        "_held", "_key", "_keys", "_buffering", "broken", "repaired", "overflow",
     )
 
     def __init__(self) -> None:
@@ -50,6 +50,7 @@ class Args:
         self._buffering = False  # the text does not start with "{": repair it whole at the end
         self.broken = ""  # why the text stopped being repairable, if it did
         self.repaired = False
+        self.overflow = ""  # what came after the complete object (a second object run on, a fence)
 
     # -------------------------------------------------------------- public
 
@@ -57,6 +58,9 @@ class Args:
         if not isinstance(text, str):
             text = json.dumps(text) if isinstance(text, dict) else str(text or "")
         self._raw.append(text)
+        if self.overflow:
+            self.overflow += text
+            return ""
         if self._buffering or self.broken:
             return ""
         out: list[str] = []
@@ -184,6 +188,7 @@ class Args:
                     self._fail(f"expected ',' or a closing bracket, got {c!r}")
             elif state == _DONE:
                 self.repaired = True  # text after a complete object (a closing fence, a stray brace)
+                self.overflow = text[i - 1:]
                 return
 
     def _value(self, c: str, out: list[str]) -> None:

@@ -9,6 +9,7 @@ import uuid
 
 from freeclaude.translate import state
 from freeclaude.translate.reasoning import details_text, merged_details, parts_text
+from freeclaude.translate.callparse import Tools, glm_name, obj
 from freeclaude.translate.jsonrepair import Args
 from freeclaude.translate.textcalls import Scanner
 from freeclaude.translate.tools import ToolNames, tool_id
@@ -37,7 +38,7 @@ def new_message_id() -> str:
 
 
 class _Call:
-    __slots__ = ("raw_id", "name", "args", "pre", "opened", "closed", "signature")
+    __slots__ = ("raw_id", "name", "args", "pre", "opened", "closed", "signature", "named_args")
 
     def __init__(self, raw_id: str) -> None:
         self.raw_id = raw_id
@@ -46,6 +47,9 @@ class _Call:
         self.args = Args()
         self.pre: list[str] = []  # fragments that came before the name
         self.opened = self.closed = False
+        # arguments a broken name held (GLM markup in it): the call waits for its own fragments
+        # and goes out whole, when the next call starts or the stream ends
+        self.named_args: dict | None = None
 
 
 class StreamTranslator:
@@ -60,6 +64,7 @@ class StreamTranslator:
         tools: dict[str, dict] | None = None,
         show_thinking: bool = True,
         text_tool_calls: bool = True,
+        text_call_formats_off: frozenset = frozenset(),
         message_id: str | None = None,
         provider: str = "",
     ) -> None:
@@ -68,7 +73,9 @@ class StreamTranslator:
         self.names = names or ToolNames()
         self.message_id = message_id or new_message_id()
         self.show_thinking = show_thinking
-        self.scanner = Scanner(tools) if text_tool_calls else None
+        self.scanner = Scanner(tools, text_call_formats_off) if text_tool_calls else None
+        # the offered tools, to mend structured calls whose name came broken
+        self._offered = Tools(tools) if tools else None
         self.started = False
         self.finish_reason: str | None = None
         self.stop_sequence: str | None = None
@@ -165,6 +172,7 @@ class StreamTranslator:
         if self.scanner:
             for item in self.scanner.flush():
                 self._item(item, ev)
+        self._emit_named(ev)
         truncated = self.finish_reason == "length"
         self._close(ev, truncated=truncated)
         if not self.started:
@@ -348,6 +356,9 @@ class StreamTranslator:
             call.signature = signature
         if name and not call.name:
             call.name = name  # some upstreams repeat the name on every chunk: assign, never append
+            mended = glm_name(name, self._offered) if self._offered and "<" in name else None
+            if mended:
+                call.name, call.named_args = mended[1], mended[2]
         if call.closed:
             if args:
                 self.anomalies.append(f"arguments for tool call {call.name} arrived after the call was closed")
@@ -355,7 +366,7 @@ class StreamTranslator:
         if not call.opened:
             if args:
                 call.pre.append(args if isinstance(args, str) else json.dumps(args))
-            if call.name:
+            if call.name and call.named_args is None:
                 self._open_call(call, ev)
                 pre, call.pre = "".join(call.pre), []
                 if pre:
@@ -364,7 +375,20 @@ class StreamTranslator:
         if args:
             self._feed_args(call, args, ev)
 
+    def _emit_named(self, ev: list[Event]) -> None:
+        """Calls whose broken name held their arguments go out, those merged with their own."""
+        for call in self._calls:
+            if call.named_args is not None and not call.opened:
+                own = obj("".join(call.pre)) if call.pre else {}
+                args = {**(own if isinstance(own, dict) else {}), **call.named_args}
+                call.pre, call.named_args = [], None
+                self._open_call(call, ev)
+                self._feed_args(call, json.dumps(args, ensure_ascii=False), ev)
+                self._close(ev)
+
     def _open_call(self, call: _Call, ev: list[Event]) -> None:
+        if call.named_args is None and self._offered is not None:
+            self._emit_named(ev)
         block_id = tool_id(call.raw_id) or "toolu_" + uuid.uuid4().hex[:24]
         if block_id in self._ids:  # two blocks must never share an id, whatever the upstream reused
             block_id += "_" + uuid.uuid4().hex[:6]
@@ -378,7 +402,25 @@ class StreamTranslator:
         self.tool_calls += 1
 
     def _feed_args(self, call: _Call, fragment, ev: list[Event]) -> None:
-        out = call.args.feed(fragment)
+        args = call.args
+        out = args.feed(fragment)
         if out:
             self._chars += len(out)
             self._delta({"type": "input_json_delta", "partial_json": out}, ev)
+        if args.overflow and args.overflow.lstrip()[:1] == "{":
+            self._split(call, args.overflow.lstrip(), ev)
+
+    def _split(self, call: _Call, rest: str, ev: list[Event]) -> None:
+        """Arguments that are two objects run together (a server that merged two calls of one
+        tool, edison7009/EchoBird#187): the second object is a second call."""
+        call.args.overflow = ""
+        self._close(ev)
+        twin = _Call("")
+        twin.name = call.name
+        self._calls.append(twin)
+        for keyed in (self._by_index, self._by_id):
+            for key, value in list(keyed.items()):
+                if value is call:
+                    keyed[key] = twin
+        self._open_call(twin, ev)
+        self._feed_args(twin, rest, ev)

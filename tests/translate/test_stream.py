@@ -322,3 +322,40 @@ def test_legacy_function_call_is_a_tool_call():
     block = msg["content"][0]
     assert (block["type"], block["name"], block["input"]) == ("tool_use", "Write", {"a": 1}) and block["id"]
     assert msg["stop_reason"] == "tool_use"
+
+
+def test_arguments_that_are_two_objects_run_together_are_two_calls():
+    """A server that merged two calls of one tool into one arguments string (GLM 5.1 through
+    LiteLLM, edison7009/EchoBird#187): the second object, however it is cut, is a second call."""
+    first = '{"command": "cat \\"D:\\\\Workspace\\\\Impl.java\\"", "workdir": "D:\\\\Workspace"}'
+    second = '{"command": "ls", "workdir": "D:\\\\Workspace"}'
+    shell = {"shell_command": {"type": "object", "properties": {"command": {"type": "string"}, "workdir": {"type": "string"}}}}
+    text = first + second
+    for cut in (len(first), len(first) + 1, len(first) - 3, 7):
+        tr = StreamTranslator(model="m", tools=shell)
+        events = tr.feed(chunk({"tool_calls": [call(index=0, id="c1", name="shell_command", args=text[:cut])]}))
+        events += tr.feed(chunk({"tool_calls": [call(index=0, args=text[cut:])]}, finish="tool_calls")) + tr.finish(done=True)
+        check_grammar(events)
+        blocks = accumulate(events)["content"]
+        assert [(b["name"], b["input"]) for b in blocks] == [
+            ("shell_command", json.loads(first)), ("shell_command", json.loads(second))], cut
+        assert blocks[0]["id"] != blocks[1]["id"]
+
+
+def test_a_name_holding_glm_markup_is_mended_with_its_arguments():
+    """A GLM parser that cut the name at the wrong tag (zai-org/GLM-5#84): the name is the offered
+    tool it begins with, and the markup after it is arguments, merged with the ones that came."""
+    read = {"read": {"type": "object", "properties": {"filePath": {"type": "string"}, "limit": {"type": "number"}}}}
+    tr = StreamTranslator(model="m", tools=read)
+    events = tr.feed(chunk({"tool_calls": [call(index=0, id="a", name="read<arg_key>filePath</arg_key><arg_value>/x</arg_value>")]}))
+    events += tr.feed(chunk({"tool_calls": [call(index=0, args='{"limit": 5}')]}))
+    events += tr.feed(chunk({"tool_calls": [call(index=1, id="b", name="read", args='{"filePath": "/y"}')]}, finish="tool_calls"))
+    events += tr.finish(done=True)
+    check_grammar(events)
+    assert [(b["name"], b["input"]) for b in accumulate(events)["content"]] == [
+        ("read", {"limit": 5, "filePath": "/x"}), ("read", {"filePath": "/y"})]
+
+
+def test_a_name_not_offered_is_left_as_it_came():
+    events = run([chunk({"tool_calls": [call(index=0, id="a", name="Other<arg_key>k</arg_key>", args="{}")]}, finish="tool_calls")])
+    assert accumulate(events)["content"][0]["name"] == "Other<arg_key>k</arg_key>"
