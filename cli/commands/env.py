@@ -7,7 +7,7 @@ import shlex
 import sys
 from collections.abc import Mapping
 
-from freeclaude import background
+from freeclaude import background, lean
 from freeclaude.errors import FreeclaudeError
 
 # `run` takes these out of Claude Code's environment: an API key beside the token makes an
@@ -45,5 +45,9 @@ def main(shell: str | None) -> None:
     shell = shell or default_shell(os.environ)
     if shell not in SHELLS:
         raise FreeclaudeError(f"--shell must be one of {', '.join(SHELLS)}")
-    _, variables = background.running_env()
+    _, variables, level = background.running_env()
     print("\n".join(lines(variables, shell)))
+    if lean.reach(level, "env"):
+        from freeclaude.render import err
+
+        err.print(f"freeclaude: {lean.reach(level, 'env')}", highlight=False, soft_wrap=True)
