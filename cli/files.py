@@ -46,3 +46,17 @@ def create_private(path: Path, data: bytes) -> bool:
         return False
     finally:
         os.unlink(tmp)
+
+
+class Removable:
+    """Holds a file made for one Claude Code (its settings, its memory files), removed once it
+    has exited; None: nothing to remove."""
+
+    private: Path | None = None
+
+    def remove(self) -> None:
+        if self.private:
+            try:
+                self.private.unlink()
+            except OSError:
+                pass

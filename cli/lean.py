@@ -24,6 +24,8 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from freeclaude.files import Removable
+
 LEVELS = ("off", "core", "minimal")
 CORE_TOOLS = ("Bash", "Read", "Edit", "Write", "Glob", "Grep")
 # Every other built-in tool of Claude Code 2.1.330-2.1.332 (the same in both, interactive and
@@ -41,23 +43,16 @@ EXCLUDE_DYNAMIC = "--exclude-dynamic-system-prompt-sections"
 EXCLUDE_SINCE = (2, 1, 98)
 
 
-class Launch:
+class Launch(Removable):
     """What a run adds: arguments before the user's, the user's own (one file of theirs may be
-    read into ours), variables for the child, and the file to remove once Claude Code exits."""
+    read into ours), variables for the child to have and not to have, and the file to remove
+    once Claude Code exits."""
 
     def __init__(self, claude_args: Sequence[str] = ()) -> None:
         self.args: list[str] = []
         self.claude_args = list(claude_args)
         self.env: dict[str, str] = {}
         self.unset: list[str] = []
-        self.private: Path | None = None
-
-    def remove(self) -> None:
-        if self.private:
-            try:
-                self.private.unlink()
-            except OSError:
-                pass
 
 
 def for_run(level: str, claude_args: Sequence[str], env: Mapping[str, str], cwd: Path, data_dir: Path,
