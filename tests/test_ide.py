@@ -220,6 +220,7 @@ def test_the_gateway_profiles_lean_level_reaches_what_it_can(tmp_path, level, si
         assert user.run("start", "--profile", "p", "--port", str(free_port())).returncode == 0
         env = user.run("env")
         assert ("export CLAUDE_CODE_SIMPLE=1" in env.stdout) == (simple == "1")
+        assert ("unset CLAUDE_CODE_SIMPLE" in env.stdout) == (simple is None)  # one an earlier `env` set
         assert lean.reach(level, "env") in " ".join(env.stderr.split())
         r = user.run("ide", "install", "claude")
         assert r.returncode == 0, r.stderr

@@ -11,8 +11,9 @@ from freeclaude import background, lean
 from freeclaude.errors import FreeclaudeError
 
 # `run` takes these out of Claude Code's environment: an API key beside the token makes an
-# interactive Claude Code ask which of the two to use.
-UNSET = ("ANTHROPIC_API_KEY",)
+# interactive Claude Code ask which of the two to use; minimal mode is the gateway's lean level's,
+# and one an earlier `env` set for another profile must go.
+UNSET = ("ANTHROPIC_API_KEY", lean.SIMPLE)
 
 
 def default_shell(env: Mapping[str, str], platform: str = sys.platform) -> str:
@@ -38,7 +39,7 @@ SHELLS = tuple(_SYNTAX)
 
 def lines(variables: Mapping[str, str], shell: str) -> list[str]:
     assign, remove = _SYNTAX[shell]
-    return [assign(k, v) for k, v in variables.items()] + [remove(k) for k in UNSET]
+    return [assign(k, v) for k, v in variables.items()] + [remove(k) for k in UNSET if k not in variables]
 
 
 def main(shell: str | None) -> None:
