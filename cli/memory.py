@@ -105,13 +105,13 @@ class _Walk:
             return
         if depth and kind != "user" and not self.external and not _inside(key, self.cwd):
             return  # an import from outside the working directory, not approved
-        if depth and key.suffix and key.suffix not in TEXT:
+        if depth and key.suffix and key.suffix.lower() not in TEXT:
             return
         raw = _read(key)
         if raw is None:
             return
         self.seen.add(key)
-        text, paths = front_matter(raw)
+        text = front_matter(raw)[0]
         shown = strip_comments(text)
         if shown.strip():
             self.memories.append(Memory(key, kind, shown))
