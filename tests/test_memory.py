@@ -130,3 +130,10 @@ def test_render_names_each_file_and_what_it_is(tree):
     assert f"## {repo / 'CLAUDE.local.md'} ({memory.KINDS['local']})\n\nLOCAL" in text
     assert text.index("USERIMP") < text.index("OUTER") < text.index("LOCAL")
     assert memory.render([]) == ""
+
+
+def test_imports_of_text_files_only(tmp_path):
+    """Claude Code skips an import whose extension is not a text file's, compared in lower case."""
+    _write(tmp_path, {"CLAUDE.md": "@a.png @b.MD @c", "a.png": "PNG", "b.MD": "UPPER", "c": "BARE"})
+    found = memory.load(tmp_path, {"HOME": str(tmp_path / "home")}, platform="test")
+    assert [m.text for m in found] == ["@a.png @b.MD @c", "UPPER", "BARE"]
