@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 from freeclaude import __version__
 from freeclaude.config import BACKGROUND_PORT
 from freeclaude.errors import FreeclaudeError
+from freeclaude.lean import LEVELS
 
 
 class _Group(TyperGroup):
@@ -69,6 +70,9 @@ def _root(
 # ---------------------------------------------------------------- run / serve
 
 
+Lean = Enum("Lean", [(level, level) for level in LEVELS], type=str)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False})
 def run(
     ctx: typer.Context,
@@ -77,11 +81,14 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary at exit.")] = False,
     no_statusline: Annotated[bool, typer.Option("--no-statusline",
                                                 help="Leave Claude Code's status line alone.")] = False,
+    lean: Annotated[Optional[Lean], typer.Option(help="How much of Claude Code's own prompt reaches the model "
+                                                      "(default: the profile's lean).")] = None,
 ) -> None:
     """Run Claude Code through freeclaude. Arguments after the options (or after --) go to claude."""
     from freeclaude.commands import run
 
-    raise typer.Exit(run.main(profile, port, quiet, ctx.args, statusline=not no_statusline))
+    raise typer.Exit(run.main(profile, port, quiet, ctx.args, statusline=not no_statusline,
+                              lean=lean.value if lean else None))
 
 
 @app.command()

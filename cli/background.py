@@ -277,12 +277,15 @@ def not_running(found: Probe) -> FreeclaudeError:
     return FreeclaudeError(f"no background gateway is running{why}: start one with `freeclaude start`")
 
 
-def running_env() -> tuple[State, dict[str, str]]:
-    """The running gateway, and the variables that point a Claude Code at it: those `run` sets."""
-    from freeclaude import launcher
+def running_env() -> tuple[State, dict[str, str], str]:
+    """The running gateway, the variables that point a Claude Code at it (those `run` sets, and
+    what they can carry of its profile's lean level), and that level."""
+    from freeclaude import launcher, lean
     from freeclaude.profiles import Store
 
     found = probe()
     if not found.running:
         raise not_running(found)
-    return found.state, launcher.gateway_env(found.state.base_url, token(), Store().load(found.state.profile))
+    profile = Store().load(found.state.profile)
+    variables = launcher.gateway_env(found.state.base_url, token(), profile)
+    return found.state, {**variables, **lean.variables(profile.lean)}, profile.lean

@@ -1,9 +1,10 @@
 """Profiles: which provider and model serve each tier, stored as TOML.
 
-A profile file holds `[providers.NAME]` tables (kind, base_url, api_key_env, limits, quirks,
-and `[providers.NAME.models."MODEL"]` with window, output cap and prices), a `[tiers]` table
-mapping opus, sonnet, haiku, fable, default and vision to chains of "provider:model", tried in
-order, and optionally a `[search]` table: the backend that runs web searches.
+A profile file holds `lean` (how much of Claude Code's prompt reaches the model: lean.py),
+`[providers.NAME]` tables (kind, base_url, api_key_env, limits, quirks, and
+`[providers.NAME.models."MODEL"]` with window, output cap and prices), a `[tiers]` table mapping
+opus, sonnet, haiku, fable, default and vision to chains of "provider:model", tried in order, and
+optionally a `[search]` table: the backend that runs web searches.
 """
 
 import dataclasses
@@ -15,6 +16,7 @@ from pathlib import Path
 from freeclaude import home
 from freeclaude.errors import FreeclaudeError
 from freeclaude.files import write_atomic
+from freeclaude.lean import LEVELS
 from freeclaude.providers import (AUTHS, KINDS, LIMIT_NAMES, SEARCH_KINDS, SEARCH_URLS, TEXT_CALL_FORMATS, Limits, Model,
                                   Provider, Quirks, Search)
 from freeclaude.tiers import TIERS
@@ -50,6 +52,7 @@ class Profile:
     data: dict  # the TOML it was read from, for show and save
     description: str = ""
     search: Search | None = None  # the web search backend; None: searches answer that there is none
+    lean: str = "off"  # a lean.LEVELS
 
     def chain(self, tier: str) -> tuple[Model, ...]:
         """The tier's chain; a tier left out uses default, then the others in order (fable: opus
@@ -113,9 +116,11 @@ def parse(data: dict, name: str, source: str) -> Profile:
     def fail(where: str, what: str):
         raise ProfileError(f"{source}: {where} {what}")
 
-    unknown = set(data) - {"description", "providers", "tiers", "search"}
+    unknown = set(data) - {"description", "lean", "providers", "tiers", "search"}
     if unknown:
-        fail(sorted(unknown)[0], "is not a profile setting (expected description, providers, tiers, search)")
+        fail(sorted(unknown)[0], "is not a profile setting (expected description, lean, providers, tiers, search)")
+    if data.get("lean", "off") not in LEVELS:
+        fail("lean", f"must be one of {', '.join(LEVELS)}")
     raw_providers = data.get("providers")
     if not isinstance(raw_providers, dict) or not raw_providers:
         fail("providers", "must have at least one [providers.NAME] table")
@@ -175,9 +180,8 @@ def parse(data: dict, name: str, source: str) -> Profile:
         tiers[tier] = tuple(_resolve(e, providers, models, f"tiers.{tier}", fail) for e in chain)
         if tier == "vision" and any(not m.quirks.images for m in tiers[tier]):
             fail("tiers.vision", "must name models that take images (a model there has images = false)")
-    description = data.get("description", "")
-    return Profile(name=name, providers=providers, tiers=tiers, data=data, description=str(description),
-                   search=_search(data.get("search"), fail))
+    return Profile(name=name, providers=providers, tiers=tiers, data=data, description=str(data.get("description", "")),
+                   search=_search(data.get("search"), fail), lean=data.get("lean", "off"))
 
 
 def _search(raw, fail) -> Search | None:

@@ -299,13 +299,13 @@ def _powershell_single_quoted(word: str) -> str:
 
 
 def test_fish_and_powershell_lines_read_back_as_written():
-    fish_set, fish_unset = env_command.lines({"FC_TRICKY": TRICKY}, "fish")
-    assert fish_set.startswith("set -gx FC_TRICKY ") and fish_unset == "set -e ANTHROPIC_API_KEY"
+    fish_set, *fish_unset = env_command.lines({"FC_TRICKY": TRICKY}, "fish")
+    assert fish_set.startswith("set -gx FC_TRICKY ") and fish_unset[0] == "set -e ANTHROPIC_API_KEY"
     assert _fish_single_quoted(fish_set.split(" ", 3)[3]) == TRICKY
-    ps_set, ps_unset = env_command.lines({"FC_TRICKY": TRICKY}, "powershell")
+    ps_set, *ps_unset = env_command.lines({"FC_TRICKY": TRICKY}, "powershell")
     assert ps_set.startswith("$env:FC_TRICKY = ")
     assert _powershell_single_quoted(ps_set.split(" = ", 1)[1]) == TRICKY
-    assert ps_unset == "Remove-Item Env:ANTHROPIC_API_KEY -ErrorAction SilentlyContinue"
+    assert ps_unset[0] == "Remove-Item Env:ANTHROPIC_API_KEY -ErrorAction SilentlyContinue"
 
 
 def test_env_in_each_shell_names_the_same_variables(user):

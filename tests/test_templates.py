@@ -16,15 +16,17 @@ from tests.emulators.brain import Writer
 TEMPLATES = profiles.templates()
 EMULATORS = registry()
 FILES = ("first.txt", "second.txt")
-# What a free plan does with Claude Code, checked before the loop runs on the paid plan, set up
-# the way the template tells a paying user to (those limit lines removed):
+# What a free plan does with Claude Code (at a lean level, or the template's own: None), checked
+# before the loop runs on the paid plan, set up the way the template tells a paying user to
+# (those limit lines removed):
 FREE_PLAN = {
-    # Groq: 8K tokens a minute, counted on prompt + max_tokens, holds no Claude Code request:
-    # refused at once, nothing sent, the limit named on stderr.
-    "groq": ("refused", ("tpm", "tpd")),
+    # Groq: 8K tokens a minute, counted on prompt + max_tokens, holds no request of Claude Code's
+    # whole prompt: refused at once, nothing sent, the limit named on stderr. At the template's
+    # own level, minimal (about 1K tokens), one turn answers.
+    "groq": ((("off", "refused"), (None, "one turn")), ("tpm", "tpd")),
     # Cerebras: 30K tokens a minute holds one request (max_tokens clamped to what is left) and
     # paces the next to a minute later: one turn answers; the whole loop would take minutes.
-    "cerebras": ("one turn", ("rpm", "tpm", "tph", "tpd")),
+    "cerebras": (((None, "one turn"),), ("rpm", "tpm", "tph", "tpd")),
 }
 
 
@@ -62,9 +64,10 @@ async def test_claude_code_runs_a_tool_loop_against_every_emulator(tmp_path, cla
             emulator, server, url = await emulate(name, Writer(project))
             try:
                 data, env = pointed(TEMPLATES[name], url, emulator.key)
-                if name in FREE_PLAN:
-                    expected, paid = FREE_PLAN[name]
-                    code, out, err, _, _ = await run_claude(home / "free", claude_bin, data, "-p", "Say hi.", env=env)
+                checks, paid = FREE_PLAN.get(name, ((), ()))
+                for level, expected in checks:
+                    free = {**data, "lean": level} if level else data
+                    code, out, err, _, _ = await run_claude(home / "free", claude_bin, free, "-p", "Say hi.", env=env)
                     if expected == "refused":
                         # Claude Code words it its own way; the bill on stderr names the provider's limit
                         wrong = (code == 0 or "prompt is too long" not in out.lower() or emulator.received
@@ -72,16 +75,18 @@ async def test_claude_code_runs_a_tool_loop_against_every_emulator(tmp_path, cla
                     else:
                         wrong = code != 0 or "OK" not in out or emulator.rejected
                     if wrong:
-                        return (f"{name} (free plan, {expected}): exit {code}, sent {len(emulator.received)}, "
-                                f"refused {emulator.rejected[:2]}\n  stdout: {out[-400:]}\n  stderr: {err[-600:]}")
+                        return (f"{name} (free plan, {level or 'its'} lean level, {expected}): exit {code}, sent "
+                                f"{len(emulator.received)}, refused {emulator.rejected[:2]}\n  stdout: {out[-400:]}\n"
+                                f"  stderr: {err[-600:]}")
+                if checks:
                     emulator.paid_plan()
                     for provider in data["providers"].values():
                         for model in provider.get("models", {}).values():
                             for key in paid:
                                 model.pop(key, None)
-                code, out, err, _, _ = await run_claude(
+                code, out, err, _, _ = await run_claude(  # Edit: how minimal mode writes a file
                     home, claude_bin, data, "-p", f"Write {FILES[0]} and then {FILES[1]}, one at a time.",
-                    "--allowedTools", "Write", env=env)
+                    "--allowedTools", "Write,Edit", env=env)
             finally:
                 await server.close()
             written = [f for f in FILES if (project / f).is_file()]
