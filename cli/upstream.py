@@ -57,11 +57,10 @@ class Endpoint:
     aiohttp's own trust_env would look the proxy and ~/.netrc up again on every request, each in
     a thread."""
 
-    __slots__ = ("provider", "key", "headers", "proxy", "timeout")
+    __slots__ = ("provider", "headers", "proxy", "timeout")
 
     def __init__(self, provider: Provider, key: str | None, env: Mapping[str, str]) -> None:
         self.provider = provider
-        self.key = key
         self.headers = {**provider.headers, **provider.auth_headers(key), "Content-Type": "application/json"}
         self.proxy = env_proxy(provider.base_url, env)
         self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=provider.timeout)
@@ -145,10 +144,7 @@ class Upstream:
 
     async def _check(self, resp: aiohttp.ClientResponse) -> None:
         if resp.status != 200:
-            text = await resp.text(errors="replace")
-            key = self.endpoint.key
-            if key:  # some upstreams quote the key they refused; it must not reach a log or a terminal
-                text = text.replace(key, "[key redacted]")
+            text = await resp.text(errors="replace")  # a key quoted here is redacted on the way out (redact.py)
             raise from_upstream(resp.status, text, self.where, retry_after(resp.headers))
 
     async def _json(self, resp: aiohttp.ClientResponse):
@@ -340,6 +336,7 @@ class Messages(Upstream):
         async with self._post(url, body, headers) as resp:
             await self._check(resp)
             decoder = sse.Decoder()
+            partial = b""  # a line not yet whole
             async for chunk in resp.content.iter_any():
                 for event, data in decoder.feed(chunk):
                     if event in ("message_start", "message_delta"):
@@ -350,7 +347,14 @@ class Messages(Upstream):
                         # The client reads it as the upstream sent it; the ledger says so too.
                         self.outcome.finished = True
                         self.outcome.error = self._in_band(data)
-                yield chunk  # unbuffered: bytes go on exactly as they came
+                # Bytes go on as they came, in whole lines: a key the upstream quotes is never
+                # cut in two where the gateway's answers are redacted (redact.py).
+                cut = chunk.rfind(b"\n") + 1
+                if not cut:
+                    partial += chunk
+                    continue
+                yield partial + chunk[:cut] if partial or cut < len(chunk) else chunk
+                partial = chunk[cut:]
                 if self.outcome.error:
                     return  # nothing follows an error event
             if not self.outcome.finished:
