@@ -17,7 +17,7 @@ import uuid
 import aiohttp
 from aiohttp import web
 
-from freeclaude import logs, picker
+from freeclaude import gate, logs, picker
 from freeclaude.config import Config, listen
 from freeclaude.ledger import Attempt, Ledger
 from freeclaude.limits import Exhausted, Pacer
@@ -65,6 +65,7 @@ class Server:
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()  # the requests being answered
         self._ending: set[asyncio.Task] = set()  # those stop() cut off
+        self._gate = gate.Gate()
         self.app = web.Application(client_max_size=config.max_body, middlewares=[self._errors, self._auth])
         self.app.router.add_post("/v1/messages", self.messages)
         self.app.router.add_post("/v1/messages/count_tokens", self.count_tokens)
@@ -95,9 +96,11 @@ class Server:
     async def start(self) -> str:
         sock = self.config.sock or listen(self.config.host, self.config.port)
         # handler_cancellation: a client that hangs up cancels its upstream request too.
-        self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=ENDING_S)
+        self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=ENDING_S,
+                                    keepalive_timeout=gate.KEEPALIVE_S)
         self._unguard = logs.guard(self.redact)
         await self.runner.setup()
+        self._gate.watch(self.runner.server)
         await web.SockSite(self.runner, sock).start()
         host, port = self.runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"
@@ -193,9 +196,11 @@ class Server:
             auth = request.headers.get("Authorization", "")
             if auth[:7].lower() == "bearer ":
                 given = auth[7:].strip()
-            if not hmac.compare_digest(given.encode(), self.config.token.encode()):
+            # surrogateescape: the bytes as sent, a non-UTF-8 one included (aiohttp decodes them so)
+            if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.config.token.encode()):
                 raise ApiError(401, "invalid or missing token: use the one freeclaude printed or set for this run",
                                type="authentication_error")
+            self._gate.passed(request.protocol)
         return await handler(request)
 
     # -------------------------------------------------------------- routes
