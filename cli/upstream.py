@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from freeclaude.deadline import Deadline
 from freeclaude.providers import Model, Provider
 from freeclaude.translate import sse
 from freeclaude.translate.sse import json_bytes
@@ -51,9 +52,13 @@ class Outcome:
     web_searches: int = 0  # searches the gateway ran for this attempt (searchloop.py)
 
 
+CONNECT_S = 15.0
+
+
 class Endpoint:
     """A provider as the gateway reaches it, worked out once at start: its key, the headers every
-    request carries, its proxy (from the environment, honouring NO_PROXY) and its timeouts.
+    request carries, its proxy (from the environment, honouring NO_PROXY) and its connect timeout
+    (how long its answer may take is each attempt's Deadline).
     aiohttp's own trust_env would look the proxy and ~/.netrc up again on every request, each in
     a thread."""
 
@@ -63,7 +68,7 @@ class Endpoint:
         self.provider = provider
         self.headers = {**provider.headers, **provider.auth_headers(key), "Content-Type": "application/json"}
         self.proxy = env_proxy(provider.base_url, env)
-        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=provider.timeout)
+        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_S)
 
 
 def env_proxy(url: str, env: Mapping[str, str]) -> str | None:
@@ -93,26 +98,41 @@ class Upstream:
         self.outcome = Outcome(Usage(input=estimate))
 
     async def stream(self) -> AsyncIterator[bytes]:
+        clock = self._deadline = Deadline(self.provider.timeout, self.provider.idle_timeout)
         gen = self._stream()
         try:
             async for data in gen:
                 if self.outcome.first_byte is None:
                     self.outcome.first_byte = time.monotonic()
+                clock.pause()
                 yield data
+                clock.resume()
+        except asyncio.CancelledError:
+            if clock.caused(asyncio.current_task()):
+                raise self._late(clock) from None
+            raise
         except asyncio.TimeoutError:  # first: aiohttp's socket timeouts are ClientErrors too
             raise self._timed_out() from None
         except aiohttp.ClientError as e:
             raise self._network(e) from None
         finally:
+            clock.cancel()
             await gen.aclose()  # closing us must close the upstream connection now, not at GC
 
     async def complete(self) -> dict:
+        clock = Deadline(self.provider.timeout, self.provider.idle_timeout)  # the whole answer is its first event
         try:
             message = await self._complete()
+        except asyncio.CancelledError:
+            if clock.caused(asyncio.current_task()):
+                raise self._late(clock) from None
+            raise
         except asyncio.TimeoutError:  # first: aiohttp's socket timeouts are ClientErrors too
             raise self._timed_out() from None
         except aiohttp.ClientError as e:
             raise self._network(e) from None
+        finally:
+            clock.cancel()
         self.outcome.first_byte = time.monotonic()
         return message
 
@@ -125,7 +145,14 @@ class Upstream:
     # -------------------------------------------------------------- shared plumbing
 
     def _timed_out(self) -> ApiError:
-        return ApiError(504, f"{self.where} sent nothing for {self.provider.timeout:.0f} s", type="timeout_error")
+        return ApiError(504, f"cannot connect to {self.where} within {CONNECT_S:.0f} s", type="timeout_error")
+
+    def _late(self, clock: Deadline) -> ApiError:
+        if clock.last is None:
+            what = f"sent no answer within {clock.first:g} s (its timeout)"
+        else:
+            what = f"sent nothing for {clock.idle:g} s mid-answer (its idle_timeout)"
+        return ApiError(504, f"{self.where} {what}", type="timeout_error")
 
     def _network(self, e: aiohttp.ClientError) -> ApiError:
         if isinstance(e, aiohttp.ClientConnectorError):
@@ -204,9 +231,13 @@ class ChatCompletions(Upstream):
                 feed, encode_all = self._feed(tr), sse.encode_all
                 events: list = []
                 started = False
+                alive = self._deadline.event
                 try:
                     async for chunk in resp.content.iter_any():
-                        for _, data in decoder.feed(chunk):
+                        lines = decoder.feed(chunk)
+                        if lines:  # comment lines never get here: they do not move the deadline
+                            alive()
+                        for _, data in lines:
                             seen += 1
                             if data == "[DONE]":
                                 done = True
@@ -337,8 +368,11 @@ class Messages(Upstream):
             await self._check(resp)
             decoder = sse.Decoder()
             partial = b""  # a line not yet whole
+            alive = self._deadline.event
             async for chunk in resp.content.iter_any():
                 for event, data in decoder.feed(chunk):
+                    if event != "ping":  # Anthropic's keep-alive, like a comment line
+                        alive()
                     if event in ("message_start", "message_delta"):
                         self._usage(data)
                     elif event == "message_stop":

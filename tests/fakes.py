@@ -109,10 +109,12 @@ class Raw:
 
     pieces: list
     pause: float = 0.0
+    silence: float = 0.0  # after the headers, before the first piece (a long prefill)
 
     async def send(self, request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
+        await asyncio.sleep(self.silence)
         for piece in self.pieces:
             await resp.write(piece)
             await asyncio.sleep(self.pause)
