@@ -24,12 +24,12 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
     from freeclaude.render import err, out
     from freeclaude.server import Server
 
+    given = token_from(token, token_file, os.environ)
     chosen, why = project.choose(Store(), profile, Path.cwd())
     if chosen is None:
         chosen = Store().resolve(None)  # says how to add a first profile
     config = Config(profile=chosen, host=host, port=port, ledger_path=home.ledger_path(), state_dir=home.sessions_dir(),
                     grace=grace)
-    given = token_from(token, token_file, os.environ)
     if given:
         config.token = given
     elif background:
