@@ -19,6 +19,7 @@ from aiohttp import web
 
 from freeclaude import gate, logs, picker
 from freeclaude.config import Config, listen
+from freeclaude.inflight import InFlight
 from freeclaude.ledger import Attempt, Ledger
 from freeclaude.limits import Exhausted, Pacer
 from freeclaude.redact import Redactor
@@ -63,8 +64,7 @@ class Server:
         self.runner: web.AppRunner | None = None
         self.base_url = ""
         self._stopping = asyncio.Event()
-        self._inflight: set[asyncio.Task] = set()  # the requests being answered
-        self._ending: set[asyncio.Task] = set()  # those stop() cut off
+        self._inflight = InFlight()
         self._gate = gate.Gate()
         self.app = web.Application(client_max_size=config.max_body, middlewares=[self._errors, self._auth])
         self.app.router.add_post("/v1/messages", self.messages)
@@ -115,20 +115,13 @@ class Server:
             return
         for site in list(runner.sites):
             await site.stop()  # the listening socket closes: new connections are refused
-        runner.server.pre_shutdown()  # idle connections close now, busy ones after their answer
-        await asyncio.sleep(0)  # requests already read start, and count as in flight
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.config.grace
-        while self._inflight and loop.time() < deadline:
-            await asyncio.wait(set(self._inflight), timeout=deadline - loop.time())
-        late = set(self._inflight)
-        if late:
-            log.warning("stopping: %d answer(s) still running after %g s are ended with an error",
-                        len(late), self.config.grace)
-            self._ending |= late
-            for task in late:
-                task.cancel()
-            await asyncio.wait(late, timeout=ENDING_S)
+        if runner.server:  # else it never started
+            runner.server.pre_shutdown()  # idle connections close now, busy ones after their answer
+            await asyncio.sleep(0)  # requests already read start, and count as in flight
+            late = await self._inflight.end(self.config.grace, ENDING_S)
+            if late:
+                log.warning("stopping: %d answer(s) still running after %g s were ended with an error",
+                            late, self.config.grace)
         await runner.cleanup()
         self._unguard()
 
@@ -179,7 +172,7 @@ class Server:
                 message = f"request body is larger than the {self.config.max_body // (1024 * 1024)} MiB limit"
             return _error_response(ApiError(e.status, message), request)
         except asyncio.CancelledError:
-            if not self._cut_off():
+            if not self._inflight.cut_off():
                 raise
             asyncio.current_task().uncancel()  # answered after all, with an error
             return _error_response(_stopping(), request)
@@ -313,7 +306,7 @@ class Server:
                 raise
             if up.outcome.error:  # the client hung up on the upstream's error event: that is what happened
                 _failed(row, up.outcome.error)
-            elif self._cut_off():
+            elif self._inflight.cut_off():
                 _failed(row, _stopping())
             else:
                 row.outcome, row.status = "client_closed", None
@@ -387,7 +380,7 @@ class Server:
             if not ended:  # else it left with the whole answer
                 row.outcome, row.status = "client_closed", None
         except asyncio.CancelledError:
-            if ended or not self._cut_off():
+            if ended or not self._inflight.cut_off():
                 raise
             asyncio.current_task().uncancel()  # answered after all, with an error
             await self._end_stream(resp, row, _stopping(), _stopping(), record)
@@ -420,10 +413,6 @@ class Server:
         waiter = self._writer.synced()
         if waiter is not None:
             await waiter
-
-    def _cut_off(self) -> bool:
-        """True when the request running now was cancelled by stop(), not by its client."""
-        return asyncio.current_task() in self._ending
 
     def _record(self, row: Attempt, outcome: Outcome, model) -> None:
         row.settle(outcome, model.cost)

@@ -108,7 +108,7 @@ async def test_stop_needs_no_sigkill_for_an_answer_that_outlasts_the_grace(tmp_p
         assert GRACE_S <= took < GRACE_S + 1.0 + SLACK + 1.0 < STOP_TIMEOUT, took  # `stop` is a process too
         assert b"event: error" in rest and b"freeclaude is stopping" in rest
         log = (user.home / "logs" / "gateway.log").read_text()
-        assert "1 answer(s) still running after 10 s are ended with an error" in log and "Traceback" not in log
+        assert "1 answer(s) still running after 10 s were ended with an error" in log and "Traceback" not in log
         from freeclaude.ledger import Ledger
 
         with Ledger(user.home / "usage.db") as ledger:
