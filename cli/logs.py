@@ -21,6 +21,9 @@ class Filter(logging.Filter):
         self._seen: dict[tuple, list] = {}  # (logger, level, line) -> [window start, count]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        verdict = getattr(record, "_freeclaude_admitted", None)
+        if verdict is not None:  # seen already, on its way to another handler
+            return verdict
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -29,7 +32,8 @@ class Filter(logging.Filter):
             if record.exc_text:
                 record.exc_text = self.redact.text(record.exc_text)
         record.msg, record.args = message, None
-        return self._admit(record, message)
+        record._freeclaude_admitted = self._admit(record, message)
+        return record._freeclaude_admitted
 
     def _admit(self, record: logging.LogRecord, message: str) -> bool:
         now = self.clock()
