@@ -126,3 +126,31 @@ async def test_a_flood_of_bad_requests_adds_little_to_the_log(tmp_path, fake):
     await served.proc.wait()
     assert statuses == {401}
     assert log.stat().st_size - before < 2000, log.read_text()[-2000:]
+
+
+@pytest.mark.parametrize("method,path", [("POST", "/v1/messages"), ("POST", "/v1/messages/count_tokens"),
+                                         ("GET", "/v1/models"), ("GET", "/nowhere"), ("OPTIONS", "/v1/messages")])
+async def test_every_path_but_the_health_check_wants_the_token_and_no_cors_is_offered(fake, gateway, method, path):
+    server = await gateway(profile(fake.url))
+    headers = {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    status, raw = await rawhttp.exchange(server.base_url, rawhttp.request(path, headers, BODY, method))
+    head = raw.split(b"\r\n\r\n", 1)[0].lower()
+    assert status == 401 and b"access-control-" not in head
+    status, raw = await rawhttp.exchange(server.base_url, rawhttp.request("/", headers, method="GET"))
+    assert status == 200 and b"access-control-" not in raw.split(b"\r\n\r\n", 1)[0].lower()
+
+
+async def test_bodies_too_large_or_too_deep_are_refused_cleanly(fake, gateway, caplog):
+    import gzip
+
+    server = await gateway(profile(fake.url))
+    auth = {"x-api-key": TOKEN}
+    big = b'{"pad": "' + b"x" * (50 * 1024 * 1024) + b'"}'
+    bomb = gzip.compress(b'{"pad": "' + b"x" * (64 * 1024 * 1024) + b'"}')
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for body, headers, expected in ((big, auth, 413), (bomb, {**auth, "Content-Encoding": "gzip"}, 413),
+                                    (deep, auth, 400)):
+        status, raw = await rawhttp.exchange(server.base_url, rawhttp.request(headers=headers, body=body), timeout=30)
+        assert status == expected and json.loads(raw.split(b"\r\n\r\n", 1)[1])["type"] == "error"
+    assert "Traceback" not in caplog.text
+    assert fake.received == []
