@@ -2,15 +2,17 @@
 
 Runs an OpenAI-compatible upstream that streams as fast as it can (overhead.py's), and two
 gateways in front of it, each with its own ledger: `freeclaude serve` as it ships, which awaits
-the commit before the last byte, and the same with that wait taken out (Writer.synced patched to
-return None: rows are still written, just not waited for). The client sends 50-chunk streams to
-each in turn and prints, paired round by round:
+the commit before the last byte, and the same with that wait taken out (Writer.row patched to
+hand the row over without a waiter: rows are still written, just not waited for) — or, with
+`--against DIR`, the freeclaude package in DIR (an older commit's, say: `git archive COMMIT cli
+profiles`, then DIR/freeclaude a link to its cli/ and cli/templates to its profiles/). The client
+sends 50-chunk streams to each in turn and prints, paired round by round:
 
   * the time to the last byte, added by the wait (p50, p95);
   * 32 parallel 200-chunk streams: wall time of the waiting gateway against the other (median of
     paired rounds), and each gateway's CPU per stream.
 
-Usage: python benchmarks/durability.py [--rounds 300]
+Usage: python benchmarks/durability.py [--rounds 300] [--against DIR]
 """
 
 import argparse
@@ -37,7 +39,13 @@ def gateway_main(port: int, wait: bool) -> None:
     if not wait:
         from freeclaude import writer
 
-        writer.Writer.synced = lambda self: None
+        def row(self, row, notes, cooling) -> asyncio.Future:
+            self.submit(lambda: self._row(row, notes, cooling))
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+
+        writer.Writer.row = row
     from freeclaude.commands import serve
 
     serve.main("bench", "127.0.0.1", port, TOKEN)
@@ -88,6 +96,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--gateway", type=int, help=argparse.SUPPRESS)  # internal: run as a gateway
     parser.add_argument("--no-wait", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--against", type=Path, help="a directory holding another freeclaude package to compare with")
     args = parser.parse_args()
     if args.gateway:
         gateway_main(args.gateway, wait=not args.no_wait)
@@ -104,8 +113,15 @@ def main() -> None:
         home = Path(tempfile.mkdtemp(prefix="freeclaude-durable-"))
         (home / "profiles").mkdir()
         (home / "profiles" / "bench.toml").write_text(profile)
-        argv = [sys.executable, __file__, "--gateway", str(ports[kind])] + (["--no-wait"] if kind != "waits" else [])
-        procs.append(subprocess.Popen(argv, env={**os.environ, "FREECLAUDE_HOME": str(home)},
+        env = {**os.environ, "FREECLAUDE_HOME": str(home)}
+        argv = [sys.executable, __file__, "--gateway", str(ports[kind])]
+        if kind != "waits" and args.against:
+            env["PYTHONPATH"] = str(args.against)
+            argv = [sys.executable, "-m", "freeclaude", "serve", "--profile", "bench", "--port", str(ports[kind]),
+                    "--token", TOKEN]
+        elif kind != "waits":
+            argv.append("--no-wait")
+        procs.append(subprocess.Popen(argv, env=env, cwd=tempfile.gettempdir(),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         pids[kind] = procs[-1].pid
     try:
@@ -117,7 +133,8 @@ def main() -> None:
         for proc in procs:
             proc.terminate()
             proc.wait()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.rounds} rounds")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.rounds} rounds; the other gateway: "
+          f"{args.against or 'this one without the wait'}")
     print(f"50-chunk stream, time to the last byte (p50): {r['last_byte_ms']['waits']:.2f} ms waiting for the commit, "
           f"{r['last_byte_ms']['does not wait']:.2f} ms without; added by the wait p50 {r['added_p50_ms']:.2f} ms, "
           f"p95 {r['added_p95_ms']:.2f} ms; CPU a stream {r['one_cpu_us']['waits']:.0f} us vs "

@@ -282,18 +282,21 @@ class Server:
         """`answer(record)` inside the model's pacing slot; whatever happens, the outcome goes to the
         ledger: when the answer calls `record()` (a stream that has ended), else at the end."""
         model = cand.model
-        recorded = False
+        committed: asyncio.Future | None = None
 
-        def record() -> None:
-            nonlocal recorded
-            if not recorded:
-                recorded = True
-                self._record(row, up.outcome, model)
+        def record() -> asyncio.Future:
+            """Hands the row over (once); its commit."""
+            nonlocal committed
+            if committed is None:
+                committed = self._record(row, up.outcome, model)
+            return committed
 
         try:
             async with self.pacer.slot(model, estimate + cand.max_tokens):
                 up.outcome.started = time.monotonic()  # time spent waiting for a slot is not latency
-                return await answer(record)
+                resp = await answer(record)
+            await record()  # a whole answer goes out once its row is committed (a stream's has been)
+            return resp
         except Exhausted as e:
             error = _exhausted(model, e)
             _failed(row, error)
@@ -302,7 +305,7 @@ class Server:
             _failed(row, e)
             raise
         except asyncio.CancelledError:
-            if recorded:  # the client left after the whole answer (during the upstream's drain)
+            if committed is not None:  # the client left after the whole answer (during the upstream's drain)
                 raise
             if up.outcome.error:  # the client hung up on the upstream's error event: that is what happened
                 _failed(row, up.outcome.error)
@@ -362,8 +365,7 @@ class Server:
             if up.outcome.error:  # the upstream ended its stream with an error event: passed on as sent
                 _failed(row, up.outcome.error)
             ended = True
-            record()
-            await self._synced()
+            await record()
 
         try:
             await resp.prepare(request)
@@ -403,8 +405,7 @@ class Server:
     async def _end_stream(self, resp, row: Attempt, recorded: ApiError, sent: ApiError, record) -> None:
         """A stream that cannot finish: its row says why (`recorded`), then the client is told (`sent`)."""
         _failed(row, recorded)
-        record()
-        await self._synced()
+        await record()
         with contextlib.suppress(ConnectionResetError):
             await resp.write(sse.encode("error", sent.body()))
 
@@ -414,11 +415,11 @@ class Server:
         if waiter is not None:
             await waiter
 
-    def _record(self, row: Attempt, outcome: Outcome, model) -> None:
+    def _record(self, row: Attempt, outcome: Outcome, model) -> asyncio.Future:
         row.settle(outcome, model.cost)
         # The cooldowns are read here, on the event loop that changes them; the writer gets a copy.
         cooling = self.router.cooldowns() if self._writer.board else {}
-        self._writer.row(row, "; ".join(outcome.notes), cooling)
+        return self._writer.row(row, "; ".join(outcome.notes), cooling)
 
 
 class _EventStream(web.StreamResponse):

@@ -45,26 +45,32 @@ class Writer:
         """Jobs submitted so far: a request that changed it has something to wait for."""
         return self._handed
 
-    def submit(self, job: Callable[[], Attempt | None]) -> None:
+    def submit(self, job: Callable[[], Attempt | None], committed: asyncio.Future | None = None) -> None:
         """Runs `job()` on the writer thread; the ledger row it returns, if any, is written with
-        the rest of its batch."""
+        the rest of its batch, and then `committed` (a future of the running event loop) is done."""
         self._handed += 1
-        self._queue.put(job)
+        self._queue.put((job, committed) if committed else job)
 
     def synced(self) -> asyncio.Future | None:
         """On the event loop: a future done once every job submitted so far is written (its
         rows committed), or None when they all are already."""
         if self._done == self._handed or not self._thread.is_alive():
             return None
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self._queue.put((loop, future))
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put((None, future))
         return future
 
-    def row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> None:
+    def row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> asyncio.Future:
         """A finished attempt: the statusline's state, the log line, the ledger row. `cooling`
-        None: no model answered or failed, so the statusline has nothing new to show."""
-        self.submit(lambda: self._row(row, notes, cooling))
+        None: no model answered or failed, so the statusline has nothing new to show. On the
+        event loop; the future is done once the row is committed (one hand-over for both: a
+        wake-up of this thread is what costs)."""
+        committed = asyncio.get_running_loop().create_future()
+        if self._thread.is_alive():
+            self.submit(lambda: self._row(row, notes, cooling), committed)
+        else:
+            committed.set_result(None)  # closed: nothing more is written
+        return committed
 
     def _row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> Attempt:
         if self.redact:
@@ -111,12 +117,16 @@ class Writer:
                     stop = True
                 elif isinstance(item, threading.Event):
                     flushed.append(item)
-                elif isinstance(item, tuple):
-                    waiting.setdefault(item[0], []).append(item[1])
                 else:
+                    job = item
+                    if isinstance(item, tuple):  # someone waits for it on an event loop
+                        job, future = item
+                        waiting.setdefault(future.get_loop(), []).append(future)
+                    if job is None:
+                        continue
                     jobs += 1
                     try:
-                        row = item()
+                        row = job()
                     except Exception:  # one failed write must not take the others with it
                         log.exception("the writer thread could not write")
                         continue
