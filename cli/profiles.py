@@ -17,7 +17,8 @@ from freeclaude import home
 from freeclaude.errors import FreeclaudeError
 from freeclaude.files import write_atomic
 from freeclaude.lean import LEVELS
-from freeclaude.providers import (AUTHS, KINDS, LIMIT_NAMES, SEARCH_KINDS, SEARCH_URLS, TEXT_CALL_FORMATS, Limits, Model,
+from freeclaude.providers import (AUTHS, KINDS, LIMIT_NAMES, LOCAL_TIMEOUTS, SEARCH_KINDS, SEARCH_URLS, TEXT_CALL_FORMATS,
+                                  Limits, Model,
                                   Provider, Quirks, Search)
 from freeclaude.tiers import TIERS
 
@@ -147,8 +148,11 @@ def parse(data: dict, name: str, source: str) -> Profile:
             fail(f"{where}.auth", f"must be one of {', '.join(AUTHS)}")
         if p.get("concurrency") is not None and not _positive_int(p["concurrency"]):
             fail(f"{where}.concurrency", "must be a positive integer")
-        if p.get("timeout") is not None and not _positive_number(p["timeout"]):
-            fail(f"{where}.timeout", "must be a positive number of seconds")
+        timeouts = LOCAL_TIMEOUTS if Provider.is_local(url) else {"timeout": Provider.timeout,
+                                                                  "idle_timeout": Provider.idle_timeout}
+        for setting in timeouts:
+            if p.get(setting) is not None and not _positive_number(p[setting]):
+                fail(f"{where}.{setting}", "must be a positive number of seconds")
         headers = p.get("headers") or {}
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             fail(f"{where}.headers", "must be a table of strings")
@@ -157,7 +161,8 @@ def parse(data: dict, name: str, source: str) -> Profile:
         quirks = _quirks(Quirks(server_web_search=own), p.get("quirks"), f"{where}.quirks", fail, p["kind"])
         provider = Provider(
             name=pname, kind=p["kind"], base_url=url.rstrip("/"), api_key_env=key_env, auth=p.get("auth") or "",
-            concurrency=p.get("concurrency"), timeout=float(p.get("timeout") or 600), headers=dict(headers),
+            concurrency=p.get("concurrency"), headers=dict(headers),
+            **{setting: float(p.get(setting) or default) for setting, default in timeouts.items()},
             limits=_limits(p, where, fail), extra_body=_extra_body(p, where, fail), quirks=quirks,
         )
         providers[pname] = provider

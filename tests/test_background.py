@@ -92,6 +92,9 @@ async def test_start_serve_status_env_stop(tmp_path, fake):
         assert status["running"] is True and status["base_url"] == f"http://127.0.0.1:{port}"
         assert status["profile"] == "p" and status["port"] == port and status["uptime_s"] >= 0
         pid = status["pid"]
+        token = (user.home / "gateway.token").read_text().strip()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            assert token.encode() not in f.read()  # `ps` shows it to every user: the gateway reads a file
         exports = (await user.arun("env")).stdout
         # a real shell reads the lines: what it ends up with is what Claude Code would get
         shell = subprocess.run(["sh", "-c", 'eval "$(cat)"; env'], input=exports, capture_output=True, text=True,
