@@ -2,14 +2,16 @@
 when it runs, so that no command pays for another's imports (aiohttp, rich, sqlite)."""
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from typer.core import TyperGroup
 
 from freeclaude import __version__
-from freeclaude.config import BACKGROUND_PORT
+from freeclaude.config import BACKGROUND_PORT, GRACE_S
 from freeclaude.errors import FreeclaudeError
+from freeclaude.lean import LEVELS
 
 
 class _Group(TyperGroup):
@@ -69,6 +71,9 @@ def _root(
 # ---------------------------------------------------------------- run / serve
 
 
+Lean = Enum("Lean", [(level, level) for level in LEVELS], type=str)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False})
 def run(
     ctx: typer.Context,
@@ -77,11 +82,14 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary at exit.")] = False,
     no_statusline: Annotated[bool, typer.Option("--no-statusline",
                                                 help="Leave Claude Code's status line alone.")] = False,
+    lean: Annotated[Optional[Lean], typer.Option(help="How much of Claude Code's own prompt reaches the model "
+                                                      "(default: the profile's lean).")] = None,
 ) -> None:
     """Run Claude Code through freeclaude. Arguments after the options (or after --) go to claude."""
     from freeclaude.commands import run
 
-    raise typer.Exit(run.main(profile, port, quiet, ctx.args, statusline=not no_statusline))
+    raise typer.Exit(run.main(profile, port, quiet, ctx.args, statusline=not no_statusline,
+                              lean=lean.value if lean else None))
 
 
 @app.command()
@@ -89,13 +97,18 @@ def serve(
     profile: ProfileOpt = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (default: any free one).")] = 0,
-    token: Annotated[Optional[str], typer.Option(help="Token clients must send (default: a new random one).")] = None,
+    token: Annotated[Optional[str], typer.Option(
+        help="Token clients must send (default: --token-file, else $FREECLAUDE_TOKEN, else a new random one). "
+             "Other users of the machine see it in `ps`: prefer --token-file.")] = None,
+    token_file: Annotated[Optional[Path], typer.Option(help="A file holding the token clients must send.")] = None,
+    grace: Annotated[float, typer.Option(
+        help="On SIGTERM or Ctrl-C, seconds answers in flight get to finish before they are ended.")] = GRACE_S,
     background: Annotated[bool, typer.Option("--background", hidden=True)] = False,  # what `start` runs
 ) -> None:
     """Run the gateway alone, for IDE extensions and other Anthropic clients."""
     from freeclaude.commands import serve
 
-    serve.main(profile, host, port, token, background)
+    serve.main(profile, host, port, token, background, token_file, grace)
 
 
 # ---------------------------------------------------------------- the background gateway

@@ -20,12 +20,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from freeclaude import home, listeners, processes
-from freeclaude.config import new_token
+from freeclaude.config import GRACE_S, new_token
 from freeclaude.errors import FreeclaudeError
 from freeclaude.files import create_private, private_file, write_atomic
 
 START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = GRACE_S + 5.0  # it stops within its grace and a second; SIGKILL only for a gateway that hangs
 SLOW_ANSWER = 10.0
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
 # Windows process creation flags (winbase.h): no console, and Ctrl-C in the starting console
@@ -198,7 +198,9 @@ def start(profile: str, port: int, env, platform: str = sys.platform) -> tuple[S
         except OSError:
             pass  # on Windows a process still holding it open keeps it in place: it grows on instead
     private_file(log)  # prompts can show in it
-    argv = [sys.executable, "-m", "freeclaude", "serve", "--background", "--profile", profile, "--port", str(port)]
+    # The token goes by file: an argument would show in `ps` to every user of the machine.
+    argv = [sys.executable, "-m", "freeclaude", "serve", "--background", "--profile", profile, "--port", str(port),
+            "--token-file", str(token_path())]
     with open(log, "ab") as out:
         offset = out.tell()
         child = subprocess.Popen(argv, env=dict(env), cwd=home.data_dir(), stdin=subprocess.DEVNULL,
@@ -277,12 +279,15 @@ def not_running(found: Probe) -> FreeclaudeError:
     return FreeclaudeError(f"no background gateway is running{why}: start one with `freeclaude start`")
 
 
-def running_env() -> tuple[State, dict[str, str]]:
-    """The running gateway, and the variables that point a Claude Code at it: those `run` sets."""
-    from freeclaude import launcher
+def running_env() -> tuple[State, dict[str, str], str]:
+    """The running gateway, the variables that point a Claude Code at it (those `run` sets, and
+    what they can carry of its profile's lean level), and that level."""
+    from freeclaude import launcher, lean
     from freeclaude.profiles import Store
 
     found = probe()
     if not found.running:
         raise not_running(found)
-    return found.state, launcher.gateway_env(found.state.base_url, token(), Store().load(found.state.profile))
+    profile = Store().load(found.state.profile)
+    variables = launcher.gateway_env(found.state.base_url, token(), profile)
+    return found.state, {**variables, **lean.variables(profile.lean)}, profile.lean

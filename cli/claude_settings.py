@@ -14,26 +14,19 @@ import os
 from pathlib import Path
 
 from freeclaude import home
-from freeclaude.files import write_atomic
+from freeclaude.files import Removable, write_atomic
 from freeclaude.statusline import REFRESH_SECONDS, command
 
 SHARED = "statusline-settings.json"  # no secret in it: one file for every run
 
 
-class RunSettings:
+class RunSettings(Removable):
     """The arguments to pass, and the file to remove once Claude Code has exited (one holding
     this run's token is this run's alone, 0600)."""
 
     def __init__(self, args: list[str], private: Path | None = None) -> None:
         self.args = args
         self.private = private
-
-    def remove(self) -> None:
-        if self.private:
-            try:
-                self.private.unlink()
-            except OSError:
-                pass
 
 
 def for_run(env, cwd, claude_args, data_dir: Path, gateway: dict[str, str], statusline: bool) -> RunSettings:

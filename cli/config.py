@@ -18,6 +18,7 @@ from freeclaude.profiles import Profile
 # be taken at random; away from the ports local model servers and other gateways use (1234, 3000,
 # 4000, 8000, 8080, 8082, 11434...); not one of the common services in /etc/services.
 BACKGROUND_PORT = 24817
+GRACE_S = 10.0  # on stop, how long answers in flight may take to finish before they are ended
 
 
 def new_token() -> str:
@@ -36,6 +37,7 @@ class Config:
     session: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex[:12])
     max_body: int = 32 * 1024 * 1024  # Anthropic's own request limit
     max_wait: float = 90.0  # longest a request waits for a rate-limited model to cool down
+    grace: float = GRACE_S
     env: Mapping[str, str] = dataclasses.field(default_factory=lambda: os.environ)
 
     def keys(self) -> dict[str, str | None]:

@@ -103,3 +103,17 @@ def tighten(path: Path) -> None:
 def owner_only(mode: int) -> int:
     """`mode` without the bits that let group and others in."""
     return mode & 0o7700
+
+
+class Removable:
+    """Holds a file made for one Claude Code (its settings, its memory files), removed once it
+    has exited; None: nothing to remove."""
+
+    private: Path | None = None
+
+    def remove(self) -> None:
+        if self.private:
+            try:
+                self.private.unlink()
+            except OSError:
+                pass

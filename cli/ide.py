@@ -64,9 +64,11 @@ def vscode_settings(platform: str = sys.platform, env: Mapping[str, str] = os.en
             for v in VSCODE_VARIANTS if (root / v).is_dir()]
 
 
-def wanted(target: str, variables: Mapping[str, str]) -> dict:
+def wanted(target: str, variables: Mapping[str, str], deny: tuple[str, ...] = ()) -> dict:
+    """`deny`: tools to deny in Claude Code's settings (a lean level's: lean.denied)."""
     if target == "claude":
-        return {"env": injection.Env(dict(variables), keep=USER_KEEPS)}
+        want = {"env": injection.Env(dict(variables), keep=USER_KEEPS)}
+        return {**want, "permissions": injection.Entries("deny", deny)} if deny else want
     # disableLoginPrompt: the extension's own sign-in screen, which the gateway makes pointless
     return {"claudeCode.environmentVariables": injection.Env(dict(variables), shape="list", keep=USER_KEEPS),
             "claudeCode.disableLoginPrompt": True}
@@ -122,10 +124,10 @@ def _save_records(target: str, files: dict[str, dict]) -> None:
 # ---------------------------------------------------------------- install / uninstall
 
 
-def install(target: str, files: list[Settings], variables: Mapping[str, str]) -> list[str]:
-    """Sets the variables in each file; returns what was done, a line per file."""
+def install(target: str, files: list[Settings], variables: Mapping[str, str], deny: tuple[str, ...] = ()) -> list[str]:
+    """Sets the variables (and denies the tools) in each file; returns what was done, a line per file."""
     done, files_done = [], records(target)
-    want = wanted(target, variables)
+    want = wanted(target, variables, deny)
     for s in files:
         previous = files_done.get(str(s.path))
         raw = _read(s.path)
@@ -287,6 +289,8 @@ def _said_installed(path: Path, keys: dict) -> str:
             replaced = [n for n, v in entry["vars"].items() if v["had"] and v["before"] != v["ours"]]
             parts.append(f"{key}: {', '.join(entry['vars'])}"
                          + (f" (replacing your {', '.join(replaced)}, put back by uninstall)" if replaced else ""))
+        elif "entries" in entry:
+            parts.append(f"{key}.{entry['list']}: {', '.join(entry['entries']) or 'all there already'}")
         else:
             parts.append(f"{key}: {json.dumps(entry['ours'])}")
     return f"{path}: " + "; ".join(parts)

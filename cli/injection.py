@@ -1,9 +1,10 @@
 """Putting values into a settings file and taking them out again, as text (freeclaude.jsonc), so
 that nothing else in the file moves. Pure: text in, text and a record out.
 
-What `inject` is given, per top-level key: either `Env` (environment variables, merged one by
-one into what the user already has there: an object of NAME: value, or VS Code's list of
-{"name", "value"}) or a plain value. The record says what each key and variable held before, so
+What `inject` is given, per top-level key: `Env` (environment variables, merged one by one into
+what the user already has there: an object of NAME: value, or VS Code's list of {"name",
+"value"}), `Entries` (strings added to a list inside an object, as Claude Code's
+permissions.deny) or a plain value. The record says what each key and variable held before, so
 that `eject` removes exactly what was added, puts back what was replaced, and leaves alone
 whatever the user changed since.
 """
@@ -20,6 +21,14 @@ class Env:
     values: dict[str, str]
     shape: str = "dict"  # for a key not there yet: "dict" (NAME: value) or "list" ({"name", "value"})
     keep: tuple[str, ...] = ()  # variables a value the user set wins over (a timeout, an output cap)
+
+
+@dataclasses.dataclass
+class Entries:
+    """Strings for the list `name` inside the key's object; those already there stay the user's."""
+
+    name: str
+    values: tuple[str, ...]
 
 
 def parse(text: str, strict: bool, where: str) -> dict:
@@ -54,6 +63,12 @@ def inject(text: str, wanted: dict, *, strict: bool, where: str, indent: str = "
                 box.set(name, v)
             record[key] = {"existed": existed, "vars": added}
             text = jsonc.set_member(text, key, box.value, indent)
+        elif isinstance(value, Entries):
+            box, entries = _entries(data.get(key), value.name, key, where)
+            added = [v for v in value.values if v not in entries]
+            record[key] = {"existed": existed, "list": value.name, "had_list": value.name in box, "entries": added}
+            if added:
+                text = jsonc.set_member(text, key, {**box, value.name: entries + added}, indent)
         else:
             record[key] = {"existed": existed, "before": data.get(key), "ours": value}
             text = jsonc.set_member(text, key, value, indent)
@@ -87,11 +102,37 @@ def eject(text: str, record: dict, *, strict: bool, where: str) -> tuple[str, li
                 text = jsonc.remove_member(text, key)
             else:
                 text = jsonc.set_member(text, key, box.value)
+        elif "entries" in entry:
+            try:
+                box, entries = _entries(data[key], entry["list"], key, where)
+            except FreeclaudeError:
+                continue  # the user made it something else: theirs now
+            ours = [v for v in entry["entries"] if v in entries]
+            if not ours:
+                continue
+            rest = [v for v in entries if v not in ours]
+            if rest or entry["had_list"]:
+                box[entry["list"]] = rest
+            else:
+                box.pop(entry["list"], None)
+            text = (jsonc.remove_member(text, key) if not box and not entry["existed"]
+                    else jsonc.set_member(text, key, box))
+            taken += ours
         elif data[key] == entry["ours"]:
             text = (jsonc.set_member(text, key, entry["before"]) if entry["existed"]
                     else jsonc.remove_member(text, key))
             taken.append(key)
     return text, taken
+
+
+def _entries(current, name: str, key: str, where: str) -> tuple[dict, list]:
+    """The key's object (a copy) and its list `name`."""
+    box = dict(current) if isinstance(current, dict) else {} if current is None else None
+    entries = box.get(name, []) if box is not None else None
+    if not isinstance(entries, list):
+        raise FreeclaudeError(f"{key}{'.' + name if box is not None else ''} in {where} is not what Claude Code "
+                              "reads there: fix it first; freeclaude left the file untouched")
+    return box, list(entries)
 
 
 class _Box:

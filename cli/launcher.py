@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from freeclaude import claude_settings, daemon, home, processes, sessions, tether
+from freeclaude import claude_settings, daemon, home, lean, processes, sessions, tether
 from freeclaude.config import Config, listen
 from freeclaude.errors import FreeclaudeError
 from freeclaude.files import private_file
@@ -112,8 +112,11 @@ def exit_code(returncode: int) -> int:
 
 
 def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Mapping[str, str] | None = None,
-        statusline: bool = True, claude: str | None = None) -> tuple[int, str]:
+        statusline: bool = True, claude: str | None = None, lean_level: str | None = None,
+        version: tuple[int, ...] | None = None) -> tuple[int, str]:
     """Runs Claude Code through a fresh gateway; returns its exit code and the gateway's session.
+    `lean_level` (default: the profile's) sets how much of Claude Code's prompt reaches the model;
+    `version` is Claude Code's, where known.
 
     Claude Code is started as soon as the port is bound and the keys are checked: the gateway
     (aiohttp and all) loads while Node does, and a request sent before it is up waits in the
@@ -125,15 +128,22 @@ def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Map
     config.sock = listen(config.host, port)
     base_url = "http://%s:%d" % config.sock.getsockname()[:2]
     previous = _hold_signals()
+    slim = lean.Launch()
     try:
         try:
             cwd = os.getcwd()
-            child_environment = child_env(env, base_url, config.token, profile, claude_args)
+            level = lean_level or profile.lean
+            slim = lean.for_run(level, claude_args, env, Path(cwd), home.data_dir(), version)
+            child_environment = {**child_env(env, base_url, config.token, profile, claude_args), **slim.env}
+            for var in slim.unset:
+                child_environment.pop(var, None)
             ours = {var: value for var, value in child_environment.items() if env.get(var) != value}
-            settings = claude_settings.for_run(env, cwd, claude_args, home.data_dir(), ours, statusline)
+            settings = claude_settings.for_run(env, cwd, claude_args, home.data_dir(),
+                                               {**lean.settings_env(level, claude_args), **ours}, statusline)
             started = time.time()
-            child = tether.spawn([claude, *settings.args, *claude_args], child_environment)
+            child = tether.spawn([claude, *settings.args, *slim.args, *slim.claude_args], child_environment)
         except OSError as e:
+            slim.remove()
             raise FreeclaudeError(f"cannot start {claude}: {e.strerror}") from None
         told = _forward_signals(child.proc)
         from freeclaude import eventloop  # asyncio only now: Claude Code is already starting
@@ -147,6 +157,7 @@ def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Map
         finally:
             child.release()
             settings.remove()
+            slim.remove()
     finally:
         config.sock.close()
         for sig, handler in previous.items():

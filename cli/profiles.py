@@ -1,9 +1,10 @@
 """Profiles: which provider and model serve each tier, stored as TOML.
 
-A profile file holds `[providers.NAME]` tables (kind, base_url, api_key_env, limits, quirks,
-and `[providers.NAME.models."MODEL"]` with window, output cap and prices), a `[tiers]` table
-mapping opus, sonnet, haiku, fable, default and vision to chains of "provider:model", tried in
-order, and optionally a `[search]` table: the backend that runs web searches.
+A profile file holds `lean` (how much of Claude Code's prompt reaches the model: lean.py),
+`[providers.NAME]` tables (kind, base_url, api_key_env, limits, quirks, and
+`[providers.NAME.models."MODEL"]` with window, output cap and prices), a `[tiers]` table mapping
+opus, sonnet, haiku, fable, default and vision to chains of "provider:model", tried in order, and
+optionally a `[search]` table: the backend that runs web searches.
 """
 
 import dataclasses
@@ -15,7 +16,9 @@ from pathlib import Path
 from freeclaude import home
 from freeclaude.errors import FreeclaudeError
 from freeclaude.files import write_atomic
-from freeclaude.providers import (AUTHS, KINDS, LIMIT_NAMES, SEARCH_KINDS, SEARCH_URLS, TEXT_CALL_FORMATS, Limits, Model,
+from freeclaude.lean import LEVELS
+from freeclaude.providers import (AUTHS, KINDS, LIMIT_NAMES, LOCAL_TIMEOUTS, SEARCH_KINDS, SEARCH_URLS, TEXT_CALL_FORMATS,
+                                  Limits, Model,
                                   Provider, Quirks, Search)
 from freeclaude.tiers import TIERS
 
@@ -53,6 +56,7 @@ class Profile:
     data: dict  # the TOML it was read from, for show and save
     description: str = ""
     search: Search | None = None  # the web search backend; None: searches answer that there is none
+    lean: str = "off"  # a lean.LEVELS
 
     def chain(self, tier: str) -> tuple[Model, ...]:
         """The tier's chain; a tier left out uses default, then the others in order (fable: opus
@@ -116,9 +120,11 @@ def parse(data: dict, name: str, source: str) -> Profile:
     def fail(where: str, what: str):
         raise ProfileError(f"{source}: {where} {what}")
 
-    unknown = set(data) - {"description", "providers", "tiers", "search"}
+    unknown = set(data) - {"description", "lean", "providers", "tiers", "search"}
     if unknown:
-        fail(sorted(unknown)[0], "is not a profile setting (expected description, providers, tiers, search)")
+        fail(sorted(unknown)[0], "is not a profile setting (expected description, lean, providers, tiers, search)")
+    if data.get("lean", "off") not in LEVELS:
+        fail("lean", f"must be one of {', '.join(LEVELS)}")
     raw_providers = data.get("providers")
     if not isinstance(raw_providers, dict) or not raw_providers:
         fail("providers", "must have at least one [providers.NAME] table")
@@ -145,8 +151,11 @@ def parse(data: dict, name: str, source: str) -> Profile:
             fail(f"{where}.auth", f"must be one of {', '.join(AUTHS)}")
         if p.get("concurrency") is not None and not _positive_int(p["concurrency"]):
             fail(f"{where}.concurrency", "must be a positive integer")
-        if p.get("timeout") is not None and not _positive_number(p["timeout"]):
-            fail(f"{where}.timeout", "must be a positive number of seconds")
+        timeouts = LOCAL_TIMEOUTS if Provider.is_local(url) else {"timeout": Provider.timeout,
+                                                                  "idle_timeout": Provider.idle_timeout}
+        for setting in timeouts:
+            if p.get(setting) is not None and not _positive_number(p[setting]):
+                fail(f"{where}.{setting}", "must be a positive number of seconds")
         headers = p.get("headers") or {}
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             fail(f"{where}.headers", "must be a table of strings")
@@ -155,7 +164,8 @@ def parse(data: dict, name: str, source: str) -> Profile:
         quirks = _quirks(Quirks(server_web_search=own), p.get("quirks"), f"{where}.quirks", fail, p["kind"])
         provider = Provider(
             name=pname, kind=p["kind"], base_url=url.rstrip("/"), api_key_env=key_env, auth=p.get("auth") or "",
-            concurrency=p.get("concurrency"), timeout=float(p.get("timeout") or 600), headers=dict(headers),
+            concurrency=p.get("concurrency"), headers=dict(headers),
+            **{setting: float(p.get(setting) or default) for setting, default in timeouts.items()},
             limits=_limits(p, where, fail), extra_body=_extra_body(p, where, fail), quirks=quirks,
         )
         providers[pname] = provider
@@ -178,9 +188,8 @@ def parse(data: dict, name: str, source: str) -> Profile:
         tiers[tier] = tuple(_resolve(e, providers, models, f"tiers.{tier}", fail) for e in chain)
         if tier == "vision" and any(not m.quirks.images for m in tiers[tier]):
             fail("tiers.vision", "must name models that take images (a model there has images = false)")
-    description = data.get("description", "")
-    return Profile(name=name, providers=providers, tiers=tiers, data=data, description=str(description),
-                   search=_search(data.get("search"), fail))
+    return Profile(name=name, providers=providers, tiers=tiers, data=data, description=str(data.get("description", "")),
+                   search=_search(data.get("search"), fail), lean=data.get("lean", "off"))
 
 
 def _search(raw, fail) -> Search | None:

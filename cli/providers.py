@@ -4,6 +4,8 @@ Plain data, no I/O, so both the pure translation and the profile loader can shar
 profile schema is read off these dataclasses (see profiles.py): a field here is a setting there.
 """
 
+import ipaddress
+import urllib.parse
 from dataclasses import dataclass, field, fields
 
 KINDS = ("openai", "anthropic")
@@ -15,6 +17,9 @@ TEXT_CALL_FORMATS = ("hermes", "qwen3_coder", "glm", "json", "fenced", "pythonic
                      "deepseek", "harmony", "minimax", "gemma", "seed", "lmstudio")
 # The services' own endpoints; SearXNG is self-hosted and has none.
 SEARCH_URLS = {"brave": "https://api.search.brave.com/res/v1", "tavily": "https://api.tavily.com"}
+# A model on this machine or the LAN: a CPU's prefill of Claude Code's first prompt (12,500
+# tokens) can take minutes, and a large model can pause between tokens.
+LOCAL_TIMEOUTS = {"timeout": 1800.0, "idle_timeout": 300.0}
 
 
 @dataclass(frozen=True)
@@ -138,11 +143,27 @@ class Provider:
     api_key_env: str | None = None
     auth: str = ""  # "bearer" or "x-api-key"; empty: the kind's usual one
     concurrency: int | None = None  # requests in flight at once
-    timeout: float = 600.0  # seconds to wait for upstream bytes; local models can be slow
+    # Seconds to the first event (queueing and prefill; a whole answer when not streamed), and
+    # between events; SSE comment lines count for neither (deadline.py). For a cloud service;
+    # profiles.parse gives a local server LOCAL_TIMEOUTS instead, unless the profile says.
+    timeout: float = 180.0
+    idle_timeout: float = 120.0
     headers: dict[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     extra_body: dict = field(default_factory=dict)
     quirks: Quirks = field(default_factory=Quirks)
+
+    @staticmethod
+    def is_local(url: str) -> bool:
+        """A base URL on this machine or a private network."""
+        host = urllib.parse.urlsplit(url).hostname or ""
+        if host == "localhost" or host.endswith((".localhost", ".local", ".lan")):
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return address.is_loopback or address.is_private
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         if not key:

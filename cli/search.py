@@ -48,7 +48,7 @@ class Backend:
             async with session.request(method, url, timeout=self.timeout, proxy=self.proxy, **kw) as resp:
                 text = await resp.text(errors="replace")
                 if resp.status != 200:
-                    raise self._failed(self._refused(resp.status, self._redact(text)), text)
+                    raise self._failed(self._refused(resp.status, text), text)
                 try:
                     return self._hits(await resp.json(content_type=None))
                 except (ValueError, KeyError, TypeError, AttributeError):
@@ -76,11 +76,9 @@ class Backend:
         return SearchError("unavailable", f"{self.kind} failed (HTTP {status})")
 
     def _failed(self, error: SearchError, body: str = "") -> SearchError:
-        log.warning("web search (%s): %s%s", self.kind, error, f": {self._redact(body)[:300]}" if body else "")
+        # A key the service quotes is redacted on the way to the log (logs.py).
+        log.warning("web search (%s): %s%s", self.kind, error, f": {body[:300]}" if body else "")
         return error
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self.key, "[key redacted]") if self.key else text
 
     def _sites(self, query: str, tool: Tool) -> str:
         """allowed_domains as site: operators, which both SearXNG's engines and Brave read; the

@@ -80,6 +80,7 @@ class SearchLoop:
             body = following
             up = await self.reopen(body, estimate(body))
         self.outcome.notes.append(f"{rounds} upstream call(s), {relay.searches} web search(es)")
+        self.outcome.finished = True  # what follows is the answer's last piece
         yield relay.finish({"input_tokens": usage.input, "output_tokens": usage.output,
                             "cache_creation_input_tokens": usage.cache_write, "cache_read_input_tokens": usage.cache_read},
                            paused=following is not None)

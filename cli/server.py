@@ -19,11 +19,13 @@ import uuid
 import aiohttp
 from aiohttp import web
 
-from freeclaude import picker
+from freeclaude import gate, logs, picker
 from freeclaude.bounded import Bounded
 from freeclaude.config import Config, listen
+from freeclaude.inflight import InFlight
 from freeclaude.ledger import Attempt, Ledger
 from freeclaude.limits import Exhausted, Pacer
+from freeclaude.redact import Redactor
 from freeclaude.fallback import Fallback
 from freeclaude.router import Plan, Router, max_tokens_for, tier_of
 from freeclaude.search import backend as search_backend
@@ -43,6 +45,7 @@ log = logging.getLogger("freeclaude")
 INTERNAL = "freeclaude hit an internal error; the details are in its log"
 REFUSED = "freeclaude"  # the ledger's provider for a request refused before any model was asked
 _SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+ENDING_S = 1.0  # on stop, for the answers cut off to say so and the connections to close
 
 
 class Server:
@@ -50,6 +53,7 @@ class Server:
         self.config = config
         self.profile = config.profile
         keys = config.keys()
+        self.redact = Redactor([*keys.values(), config.search_key()])
         self._endpoints = {p.name: Endpoint(p, keys[p.name], config.env) for p in config.profile.used_providers()}
         self.pacer = Pacer(config.profile, max_wait=config.max_wait)
         self.router = Router(config.profile, budgets=self.pacer)
@@ -59,10 +63,13 @@ class Server:
         self.search = search_backend(config.profile.search, config.search_key(), config.env)
         self.vision = Describer(self._describe if config.profile.chain("vision") else None, config.profile.name)
         self.ledger = Ledger(config.ledger_path) if config.ledger_path else None
-        self._writer = Writer(self.ledger, Board(str(config.state_dir)) if config.state_dir else None)
+        self._writer = Writer(self.ledger, Board(str(config.state_dir)) if config.state_dir else None, self.redact)
         self.session: aiohttp.ClientSession | None = None
         self.runner: web.AppRunner | None = None
         self.base_url = ""
+        self._stopping = asyncio.Event()
+        self._inflight = InFlight()
+        self._gate = gate.Gate()
         self.app = web.Application(client_max_size=config.max_body, middlewares=[self._errors, self._auth])
         self.app.router.add_post("/v1/messages", self.messages)
         self.app.router.add_post("/v1/messages/count_tokens", self.count_tokens)
@@ -93,25 +100,46 @@ class Server:
     async def start(self) -> str:
         sock = self.config.sock or listen(self.config.host, self.config.port)
         # handler_cancellation: a client that hangs up cancels its upstream request too.
-        self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None)
+        self.runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=ENDING_S,
+                                    keepalive_timeout=gate.KEEPALIVE_S)
+        self._unguard = logs.guard(self.redact)
         await self.runner.setup()
+        self._gate.watch(self.runner.server)
         await web.SockSite(self.runner, sock).start()
         host, port = self.runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"
         return self.base_url
 
     async def stop(self) -> None:
-        if self.runner:
-            await self.runner.cleanup()
-            self.runner = None
+        """Stops accepting, lets the answers in flight finish for up to `config.grace` seconds,
+        ends the rest with an error (an `event: error` where the stream had begun), and
+        returns once every row is written: within the grace and a second or so."""
+        runner, self.runner = self.runner, None
+        if runner is None:
+            return
+        for site in list(runner.sites):
+            await site.stop()  # the listening socket closes: new connections are refused
+        if runner.server:  # else it never started
+            runner.server.pre_shutdown()  # idle connections close now, busy ones after their answer
+            await asyncio.sleep(0)  # requests already read start, and count as in flight
+            late = await self._inflight.end(self.config.grace, ENDING_S)
+            if late:
+                log.warning("stopping: %d answer(s) still running after %g s were ended with an error",
+                            late, self.config.grace)
+        await runner.cleanup()
+        self._unguard()
+
+    def stop_soon(self) -> None:
+        """Makes serve() stop (on the event loop's thread)."""
+        self._stopping.set()
 
     async def serve(self, ready=None) -> None:
-        """Runs until cancelled; `ready(base_url)` is called once it listens."""
+        """Runs until stop_soon() (or until cancelled); `ready(base_url)` is called once it listens."""
         base_url = await self.start()
         try:
             if ready:
                 ready(base_url)
-            await asyncio.Event().wait()
+            await self._stopping.wait()
         finally:
             await self.stop()
 
@@ -119,6 +147,21 @@ class Server:
 
     @web.middleware
     async def _errors(self, request: web.Request, handler):
+        task = asyncio.current_task()
+        self._inflight.add(task)
+        handed = self._writer.handed
+        try:
+            resp = await self._answer(request, handler)
+            if not resp.prepared:  # a whole answer (a stream has ended already)
+                if self.redact and isinstance(resp.body, bytes):
+                    resp.body = self.redact.bytes(resp.body)  # streams are redacted as they are written
+                if self._writer.handed != handed:
+                    await self._synced()  # its row is committed before the client has the answer
+            return resp
+        finally:
+            self._inflight.discard(task)
+
+    async def _answer(self, request: web.Request, handler):
         try:
             return await handler(request)
         except InvalidRequest as e:
@@ -132,7 +175,12 @@ class Server:
             if e.status == 413:
                 message = f"request body is larger than the {self.config.max_body // (1024 * 1024)} MiB limit"
             return _error_response(ApiError(e.status, message), request)
-        except (asyncio.CancelledError, ConnectionResetError):
+        except asyncio.CancelledError:
+            if not self._inflight.cut_off():
+                raise
+            asyncio.current_task().uncancel()  # answered after all, with an error
+            return _error_response(_stopping(), request)
+        except ConnectionResetError:
             raise
         except Exception:
             log.exception("internal error on %s %s", request.method, request.path)
@@ -145,9 +193,11 @@ class Server:
             auth = request.headers.get("Authorization", "")
             if auth[:7].lower() == "bearer ":
                 given = auth[7:].strip()
-            if not hmac.compare_digest(given.encode(), self.config.token.encode()):
+            # surrogateescape: the bytes as sent, a non-UTF-8 one included (aiohttp decodes them so)
+            if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), self.config.token.encode()):
                 raise ApiError(401, "invalid or missing token: use the one freeclaude printed or set for this run",
                                type="authentication_error")
+            self._gate.passed(request.protocol)
         return await handler(request)
 
     # -------------------------------------------------------------- routes
@@ -250,16 +300,17 @@ class Server:
         """`answer(record)` inside the model's pacing slot; whatever happens, the outcome goes to the
         ledger: when the answer calls `record()` (a stream that has ended), else at the end."""
         model = cand.model
-        recorded = False
+        committed: asyncio.Future | None = None
         ticket = None
 
-        def record() -> None:
-            nonlocal recorded
-            if not recorded:
-                recorded = True
-                if ticket:
+        def record() -> asyncio.Future:
+            """Hands the row over (once); its commit."""
+            nonlocal committed
+            if committed is None:
+                if ticket:  # what the answer said of the provider's budgets
                     self.pacer.answered(ticket, up.outcome, ok=row.outcome == "ok")
-                self._record(row, up.outcome, model)
+                committed = self._record(row, up.outcome, model)
+            return committed
 
         def held(limit: str, seconds: float) -> None:  # the statusline shows what holds the request
             self._writer.hold(row.client_session, f"{model.provider}:{model.name}", limit, seconds)
@@ -267,7 +318,9 @@ class Server:
         try:
             async with self.pacer.slot(model, estimate + cand.max_tokens, probe=cand.probe, held=held) as ticket:
                 up.outcome.started = time.monotonic()  # time spent waiting for a slot is not latency
-                return await answer(record)
+                resp = await answer(record)
+            await record()  # a whole answer goes out once its row is committed (a stream's has been)
+            return resp
         except Exhausted as e:
             error = _exhausted(model, e)
             _failed(row, error)
@@ -276,10 +329,12 @@ class Server:
             _failed(row, e)
             raise
         except asyncio.CancelledError:
-            if recorded:  # the client left after the whole answer (during the upstream's drain)
+            if committed is not None:  # the client left after the whole answer (during the upstream's drain)
                 raise
             if up.outcome.error:  # the client hung up on the upstream's error event: that is what happened
                 _failed(row, up.outcome.error)
+            elif self._inflight.cut_off():
+                _failed(row, _stopping())
             else:
                 row.outcome, row.status = "client_closed", None
             raise
@@ -326,15 +381,15 @@ class Server:
         except BaseException:
             await chunks.aclose()
             raise
-        resp = _EventStream(headers={**_SSE_HEADERS, "request-id": request_id})
+        resp = _EventStream(self.redact, headers={**_SSE_HEADERS, "request-id": request_id})
         ended = False  # the answer is whole and its row handed to the writer: nothing changes it now
 
-        def finish() -> None:
+        async def finish() -> None:
             nonlocal ended
             if up.outcome.error:  # the upstream ended its stream with an error event: passed on as sent
                 _failed(row, up.outcome.error)
             ended = True
-            record()
+            await record()
 
         try:
             await resp.prepare(request)
@@ -346,12 +401,15 @@ class Server:
                 async for _ in chunks:
                     pass  # only the upstream's drain is left to run
             else:
-                finish()  # a stream that ended without saying so first (searchloop's)
+                await finish()  # a stream that ended without saying so first
         except ConnectionResetError:
             if not ended:  # else it left with the whole answer
                 row.outcome, row.status = "client_closed", None
         except asyncio.CancelledError:
-            raise
+            if ended or not self._inflight.cut_off():
+                raise
+            asyncio.current_task().uncancel()  # answered after all, with an error
+            await self._end_stream(resp, row, _stopping(), _stopping(), record)
         except Exception as e:
             if ended:  # a fault in the drain
                 log.exception("internal error after the answer on %s with %s", request_id, up.where)
@@ -363,18 +421,29 @@ class Server:
                 log.exception("internal error mid-stream on %s with %s", request_id, up.where)
                 error = ApiError(500, INTERNAL, internal=True)
                 e = ApiError(500, f"{type(e).__name__}: {e}"[:500], type="internal_error")
-            _failed(row, e)
-            with contextlib.suppress(ConnectionResetError):
-                await resp.write(sse.encode("error", error.body()))
+            await self._end_stream(resp, row, e, error, record)
         finally:
             await chunks.aclose()
         return resp
 
-    def _record(self, row: Attempt, outcome: Outcome, model) -> None:
+    async def _end_stream(self, resp, row: Attempt, recorded: ApiError, sent: ApiError, record) -> None:
+        """A stream that cannot finish: its row says why (`recorded`), then the client is told (`sent`)."""
+        _failed(row, recorded)
+        await record()
+        with contextlib.suppress(ConnectionResetError):
+            await resp.write(sse.encode("error", sent.body()))
+
+    async def _synced(self) -> None:
+        """Returns once every row handed to the writer so far is committed."""
+        waiter = self._writer.synced()
+        if waiter is not None:
+            await waiter
+
+    def _record(self, row: Attempt, outcome: Outcome, model) -> asyncio.Future:
         row.settle(outcome, model.cost)
         # The cooldowns are read here, on the event loop that changes them; the writer gets a copy.
         cooling = self.router.cooldowns() if self._writer.board else {}
-        self._writer.row(row, "; ".join(outcome.notes), cooling)
+        return self._writer.row(row, "; ".join(outcome.notes), cooling)
 
 
 class _EventStream(web.StreamResponse):
@@ -382,13 +451,23 @@ class _EventStream(web.StreamResponse):
     # (aiohttp's own StreamResponse sends them at prepare()).
     _send_headers_immediately = False
 
+    def __init__(self, redact: Redactor, **kw) -> None:
+        super().__init__(**kw)
+        self._redact = redact.bytes if redact else None
+
+    async def write(self, data) -> None:
+        await super().write(self._redact(data) if self._redact else data)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        await super().write_eof(self._redact(data) if self._redact and data else data)
+
 
 async def _send(resp: web.StreamResponse, data: bytes, outcome: Outcome, finish) -> bool:
     """Writes `data`; the answer's last piece goes out with the end of the body, in one write,
-    after `finish()`: the ledger and the statusline have the answer before the client does.
-    True once the body has ended."""
+    after `finish()`: the ledger (committed) and the statusline have the answer before the
+    client does. True once the body has ended."""
     if outcome.finished:
-        finish()
+        await finish()
         await resp.write_eof(data)
         return True
     await resp.write(data)
@@ -403,6 +482,11 @@ def _exhausted(model, e: Exhausted) -> ApiError:
     if not math.isfinite(e.wait):  # the provider stated a limit smaller than this one request
         return ApiError(400, f"prompt is too long for {model.provider} ({model.name}): {e}")
     return ApiError(429, f"{model.provider} ({model.name}): {e}", retry_after=e.wait)
+
+
+def _stopping() -> ApiError:
+    # internal: no other model is tried, none is cooled down
+    return ApiError(503, "freeclaude is stopping: the answer was cut off; ask again once it is back", internal=True)
 
 
 def _failed(row: Attempt, e: ApiError) -> None:

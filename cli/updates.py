@@ -55,6 +55,13 @@ class Check:
         self.entry = {"path": path, "mtime_ns": mtime, "version": out.strip(), "warned": False}
         self._save()
 
+    def version(self, wait: float = 2.0) -> tuple[int, ...] | None:
+        """This Claude Code's version; an executable not seen before is waited for (its
+        `--version` answers in about 40 ms)."""
+        if self._thread is not None:
+            self._thread.join(wait)
+        return parse(str(self.entry.get("version", ""))) if self.entry else None
+
     def warning(self, wait: float = 2.0) -> str | None:
         """The warning, the first time this Claude Code is seen to be newer than TESTED."""
         if self._thread is not None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from freeclaude import ratelimit_headers
+from freeclaude.deadline import Deadline
 from freeclaude.providers import Model, Provider
 from freeclaude.translate import sse
 from freeclaude.translate.sse import json_bytes
@@ -54,20 +55,23 @@ class Outcome:
     requests: int = 1  # upstream requests this attempt made (a search loop, an answer asked again)
 
 
+CONNECT_S = 15.0
+
+
 class Endpoint:
     """A provider as the gateway reaches it, worked out once at start: its key, the headers every
-    request carries, its proxy (from the environment, honouring NO_PROXY) and its timeouts.
+    request carries, its proxy (from the environment, honouring NO_PROXY) and its connect timeout
+    (how long its answer may take is each attempt's Deadline).
     aiohttp's own trust_env would look the proxy and ~/.netrc up again on every request, each in
     a thread."""
 
-    __slots__ = ("provider", "key", "headers", "proxy", "timeout")
+    __slots__ = ("provider", "headers", "proxy", "timeout")
 
     def __init__(self, provider: Provider, key: str | None, env: Mapping[str, str]) -> None:
         self.provider = provider
-        self.key = key
         self.headers = {**provider.headers, **provider.auth_headers(key), "Content-Type": "application/json"}
         self.proxy = env_proxy(provider.base_url, env)
-        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=provider.timeout)
+        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_S)
 
 
 def env_proxy(url: str, env: Mapping[str, str]) -> str | None:
@@ -97,26 +101,41 @@ class Upstream:
         self.outcome = Outcome(Usage(input=estimate))
 
     async def stream(self) -> AsyncIterator[bytes]:
+        clock = self._deadline = Deadline(self.provider.timeout, self.provider.idle_timeout)
         gen = self._stream()
         try:
             async for data in gen:
                 if self.outcome.first_byte is None:
                     self.outcome.first_byte = time.monotonic()
+                clock.pause()
                 yield data
+                clock.resume()
+        except asyncio.CancelledError:
+            if clock.caused(asyncio.current_task()):
+                raise self._late(clock) from None
+            raise
         except asyncio.TimeoutError:  # first: aiohttp's socket timeouts are ClientErrors too
             raise self._timed_out() from None
         except aiohttp.ClientError as e:
             raise self._network(e) from None
         finally:
+            clock.cancel()
             await gen.aclose()  # closing us must close the upstream connection now, not at GC
 
     async def complete(self) -> dict:
+        clock = Deadline(self.provider.timeout, self.provider.idle_timeout)  # the whole answer is its first event
         try:
             message = await self._complete()
+        except asyncio.CancelledError:
+            if clock.caused(asyncio.current_task()):
+                raise self._late(clock) from None
+            raise
         except asyncio.TimeoutError:  # first: aiohttp's socket timeouts are ClientErrors too
             raise self._timed_out() from None
         except aiohttp.ClientError as e:
             raise self._network(e) from None
+        finally:
+            clock.cancel()
         self.outcome.first_byte = time.monotonic()
         return message
 
@@ -129,7 +148,14 @@ class Upstream:
     # -------------------------------------------------------------- shared plumbing
 
     def _timed_out(self) -> ApiError:
-        return ApiError(504, f"{self.where} sent nothing for {self.provider.timeout:.0f} s", type="timeout_error")
+        return ApiError(504, f"cannot connect to {self.where} within {CONNECT_S:.0f} s", type="timeout_error")
+
+    def _late(self, clock: Deadline) -> ApiError:
+        if clock.last is None:
+            what = f"sent no answer within {clock.first:g} s (its timeout)"
+        else:
+            what = f"sent nothing for {clock.idle:g} s mid-answer (its idle_timeout)"
+        return ApiError(504, f"{self.where} {what}", type="timeout_error")
 
     def _network(self, e: aiohttp.ClientError) -> ApiError:
         if isinstance(e, aiohttp.ClientConnectorError):
@@ -150,10 +176,7 @@ class Upstream:
         # Every answer, an error too, says what is left of the provider's budgets (limits.py).
         self.outcome.ratelimits = ratelimit_headers.read(resp.headers, self.model.quirks.requests_header)
         if resp.status != 200:
-            text = await resp.text(errors="replace")
-            key = self.endpoint.key
-            if key:  # some upstreams quote the key they refused; it must not reach a log or a terminal
-                text = text.replace(key, "[key redacted]")
+            text = await resp.text(errors="replace")  # a key quoted here is redacted on the way out (redact.py)
             wait = retry_after(resp.headers)
             if wait is None and resp.status == 429:
                 wait = ratelimit_headers.spent_for(self.outcome.ratelimits)
@@ -217,9 +240,13 @@ class ChatCompletions(Upstream):
                 feed, encode_all = self._feed(tr), sse.encode_all
                 events: list = []
                 started = False
+                alive = self._deadline.event
                 try:
                     async for chunk in resp.content.iter_any():
-                        for _, data in decoder.feed(chunk):
+                        lines = decoder.feed(chunk)
+                        if lines:  # comment lines never get here: they do not move the deadline
+                            alive()
+                        for _, data in lines:
                             seen += 1
                             if data == "[DONE]":
                                 done = True
@@ -349,8 +376,12 @@ class Messages(Upstream):
         async with self._post(url, body, headers) as resp:
             await self._check(resp)
             decoder = sse.Decoder()
+            partial = b""  # a line not yet whole
+            alive = self._deadline.event
             async for chunk in resp.content.iter_any():
                 for event, data in decoder.feed(chunk):
+                    if event != "ping":  # Anthropic's keep-alive, like a comment line
+                        alive()
                     if event in ("message_start", "message_delta"):
                         self._usage(data)
                     elif event == "message_stop":
@@ -359,7 +390,14 @@ class Messages(Upstream):
                         # The client reads it as the upstream sent it; the ledger says so too.
                         self.outcome.finished = True
                         self.outcome.error = self._in_band(data)
-                yield chunk  # unbuffered: bytes go on exactly as they came
+                # Bytes go on as they came, in whole lines: a key the upstream quotes is never
+                # cut in two where the gateway's answers are redacted (redact.py).
+                cut = chunk.rfind(b"\n") + 1
+                if not cut:
+                    partial += chunk
+                    continue
+                yield partial + chunk[:cut] if partial or cut < len(chunk) else chunk
+                partial = chunk[cut:]
                 if self.outcome.error:
                     return  # nothing follows an error event
             if not self.outcome.finished:

@@ -1,35 +1,37 @@
 """The gateway's writer thread: ledger rows, log lines and the statusline's state are written
-here, off the event loop, so a slow or locked disk never stalls a stream and the end of a stream
-never waits for them.
+here, off the event loop, so a slow or locked disk never stalls a stream.
 
-Waking a thread is what costs here: a row handed over and written alone took 190 us of CPU on
-this machine, 28 in a burst. So when rows come less than GATHER_S apart, the thread lets GATHER_S
-pass before it takes everything queued, and writes the ledger rows of that batch in one
-transaction (a commit alone 59 us a row, 9 in a batch of 30). A row that comes alone, as a
-Claude Code turn's does, is written at once: the statusline Claude Code runs after the answer
-already shows it. flush() and close() never wait."""
+An answer is recorded before it is acknowledged: the gateway hands its row over, then awaits
+synced() before the answer's last byte goes out, so a row the client has the answer for is
+committed (SQLite, WAL) even if the gateway is killed the next instant. The thread takes
+everything queued at once and commits it in one transaction: rows that come while it is busy
+with one batch go together in the next, and a row that comes alone is written at once (waking
+a thread is what costs here: a row handed over alone took 190 us of CPU on this machine, 28 in
+a burst; a commit alone 59 us a row, 9 in a batch of 30). flush() and close() never wait."""
 
+import asyncio
 import atexit
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 
 from freeclaude.ledger import Attempt, Ledger
+from freeclaude.redact import Redactor
 from freeclaude.sessions import Board
 
 log = logging.getLogger("freeclaude")
 _STOP = object()
-GATHER_S = 0.05
 
 
 class Writer:
-    def __init__(self, ledger: Ledger | None, board: Board | None = None) -> None:
+    def __init__(self, ledger: Ledger | None, board: Board | None = None, redact: Redactor | None = None) -> None:
         self.ledger = ledger
         self.board = board  # the statusline's state, per Claude Code session
+        self.redact = redact
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._now = threading.Event()  # set: someone waits for the queue to be written
+        self._handed = 0  # jobs submitted (by the event loop's thread)
+        self._done = 0  # jobs written (by the writer thread)
         # A daemon, so a gateway never closed cannot hold the interpreter open; what was handed
         # over is still written at exit (atexit runs before daemon threads stop).
         self._thread = threading.Thread(target=self._run, name="freeclaude-writer", daemon=True)
@@ -38,15 +40,37 @@ class Writer:
         if board:
             self.submit(board.prune)
 
-    def submit(self, job: Callable[[], Attempt | None]) -> None:
-        """Runs `job()` on the writer thread; the ledger row it returns, if any, is written with
-        the rest of its batch."""
-        self._queue.put(job)
+    @property
+    def handed(self) -> int:
+        """Jobs submitted so far: a request that changed it has something to wait for."""
+        return self._handed
 
-    def row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> None:
+    def submit(self, job: Callable[[], Attempt | None], committed: asyncio.Future | None = None) -> None:
+        """Runs `job()` on the writer thread; the ledger row it returns, if any, is written with
+        the rest of its batch, and then `committed` (a future of the running event loop) is done."""
+        self._handed += 1
+        self._queue.put((job, committed) if committed else job)
+
+    def synced(self) -> asyncio.Future | None:
+        """On the event loop: a future done once every job submitted so far is written (its
+        rows committed), or None when they all are already."""
+        if self._done == self._handed or not self._thread.is_alive():
+            return None
+        future = asyncio.get_running_loop().create_future()
+        self._queue.put((None, future))
+        return future
+
+    def row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> asyncio.Future:
         """A finished attempt: the statusline's state, the log line, the ledger row. `cooling`
-        None: no model answered or failed, so the statusline has nothing new to show."""
-        self.submit(lambda: self._row(row, notes, cooling))
+        None: no model answered or failed, so the statusline has nothing new to show. On the
+        event loop; the future is done once the row is committed (one hand-over for both: a
+        wake-up of this thread is what costs)."""
+        committed = asyncio.get_running_loop().create_future()
+        if self._thread.is_alive():
+            self.submit(lambda: self._row(row, notes, cooling), committed)
+        else:
+            committed.set_result(None)  # closed: nothing more is written
+        return committed
 
     def hold(self, session: str | None, model: str, limit: str, seconds: float) -> None:
         """A request of that Claude Code session waits `seconds` for `model`'s `limit` budget."""
@@ -55,6 +79,9 @@ class Writer:
             self.submit(lambda: board.hold(session, model, limit, seconds))
 
     def _row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> Attempt:
+        if self.redact:
+            self.redact.row(row)
+            notes = self.redact.text(notes)
         if self.board and cooling is not None:  # first: it is what the user is looking at
             try:
                 self.board.record(row, cooling)
@@ -72,7 +99,6 @@ class Writer:
         if self._thread.is_alive():
             done = threading.Event()
             self._queue.put(done)
-            self._now.set()
             done.wait()
 
     def close(self) -> None:
@@ -80,30 +106,33 @@ class Writer:
         atexit.unregister(self.close)
         if self._thread.is_alive():
             self._queue.put(_STOP)
-            self._now.set()
             self._thread.join()
 
     def _run(self) -> None:
-        stop, last = False, float("-inf")
+        stop = False
         while not stop:
             batch = [self._queue.get()]
-            if time.monotonic() - last < GATHER_S:  # a burst: what else comes is written with it
-                self._now.wait(GATHER_S)
-            self._now.clear()
             while True:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            rows, flushed = [], []
+            rows, flushed, waiting, jobs = [], [], {}, 0
             for item in batch:
                 if item is _STOP:
                     stop = True
                 elif isinstance(item, threading.Event):
                     flushed.append(item)
                 else:
+                    job = item
+                    if isinstance(item, tuple):  # someone waits for it on an event loop
+                        job, future = item
+                        waiting.setdefault(future.get_loop(), []).append(future)
+                    if job is None:
+                        continue
+                    jobs += 1
                     try:
-                        row = item()
+                        row = job()
                     except Exception:  # one failed write must not take the others with it
                         log.exception("the writer thread could not write")
                         continue
@@ -114,6 +143,17 @@ class Writer:
                     self.ledger.record(*rows)
                 except Exception:  # a locked or full disk must not take the gateway down with it
                     log.exception("could not write the usage ledger")
+            self._done += jobs
             for event in flushed:
                 event.set()
-            last = time.monotonic()
+            for loop, futures in waiting.items():
+                try:
+                    loop.call_soon_threadsafe(_resolve, futures)
+                except RuntimeError:
+                    pass  # that loop is closed: nobody waits any more
+
+
+def _resolve(futures: list[asyncio.Future]) -> None:
+    for future in futures:
+        if not future.done():  # its waiter may have been cancelled
+            future.set_result(None)

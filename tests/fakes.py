@@ -103,6 +103,26 @@ class Stream:
 
 
 @dataclass
+class Raw:
+    """A 200 event stream written exactly as given: each of `pieces` its own write, `pause`
+    seconds apart (a piece may end mid-line, or mid-word)."""
+
+    pieces: list
+    pause: float = 0.0
+    silence: float = 0.0  # after the headers, before the first piece (a long prefill)
+
+    async def send(self, request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await asyncio.sleep(self.silence)
+        for piece in self.pieces:
+            await resp.write(piece)
+            await asyncio.sleep(self.pause)
+        await resp.write_eof()
+        return resp
+
+
+@dataclass
 class Json:
     body: object
     status: int = 200

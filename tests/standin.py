@@ -23,6 +23,11 @@ STANDIN = textwrap.dedent('''\
         sys.exit(0)
     out = os.environ["STANDIN_OUT"]
     record = {{"argv": sys.argv[1:], "env": dict(os.environ), "pid": os.getpid()}}
+    for i, arg in enumerate(sys.argv[1:], 1):  # files Claude Code reads at start, gone once it exits
+        if arg.startswith("--append-system-prompt-file="):
+            record["appended"] = open(arg.split("=", 1)[1], encoding="utf-8").read()
+        if arg == "--settings":
+            record["settings"] = json.load(open(sys.argv[i + 1], encoding="utf-8"))
     def dump(**extra):
         record.update(extra)
         with open(out + ".tmp", "w") as f:
@@ -84,12 +89,12 @@ def profile_toml(url: str) -> str:
 
 
 async def start_run(tmp_path, standin, fake_url, *claude_args, run_opts=("--profile", "p"), new_session=False,
-                    env: dict | None = None, cwd=None):
+                    env: dict | None = None, cwd=None, lean: str | None = None):
     """`freeclaude run RUN_OPTS -- CLAUDE_ARGS` with the stand-in, in a fresh freeclaude home, user
-    home and project directory."""
+    home and project directory; `lean`: the profile's lean level."""
     home = tmp_path / "home"
     (home / "profiles").mkdir(parents=True, exist_ok=True)
-    (home / "profiles" / "p.toml").write_text(profile_toml(fake_url))
+    (home / "profiles" / "p.toml").write_text((f'lean = "{lean}"\n' if lean else "") + profile_toml(fake_url))
     project = tmp_path / "project"
     project.mkdir(exist_ok=True)
     user_home = tmp_path / "user-home"

@@ -92,6 +92,9 @@ async def test_start_serve_status_env_stop(tmp_path, fake):
         assert status["running"] is True and status["base_url"] == f"http://127.0.0.1:{port}"
         assert status["profile"] == "p" and status["port"] == port and status["uptime_s"] >= 0
         pid = status["pid"]
+        token = (user.home / "gateway.token").read_text().strip()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            assert token.encode() not in f.read()  # `ps` shows it to every user: the gateway reads a file
         exports = (await user.arun("env")).stdout
         # a real shell reads the lines: what it ends up with is what Claude Code would get
         shell = subprocess.run(["sh", "-c", 'eval "$(cat)"; env'], input=exports, capture_output=True, text=True,
@@ -299,13 +302,13 @@ def _powershell_single_quoted(word: str) -> str:
 
 
 def test_fish_and_powershell_lines_read_back_as_written():
-    fish_set, fish_unset = env_command.lines({"FC_TRICKY": TRICKY}, "fish")
-    assert fish_set.startswith("set -gx FC_TRICKY ") and fish_unset == "set -e ANTHROPIC_API_KEY"
+    fish_set, *fish_unset = env_command.lines({"FC_TRICKY": TRICKY}, "fish")
+    assert fish_set.startswith("set -gx FC_TRICKY ") and fish_unset[0] == "set -e ANTHROPIC_API_KEY"
     assert _fish_single_quoted(fish_set.split(" ", 3)[3]) == TRICKY
-    ps_set, ps_unset = env_command.lines({"FC_TRICKY": TRICKY}, "powershell")
+    ps_set, *ps_unset = env_command.lines({"FC_TRICKY": TRICKY}, "powershell")
     assert ps_set.startswith("$env:FC_TRICKY = ")
     assert _powershell_single_quoted(ps_set.split(" = ", 1)[1]) == TRICKY
-    assert ps_unset == "Remove-Item Env:ANTHROPIC_API_KEY -ErrorAction SilentlyContinue"
+    assert ps_unset[0] == "Remove-Item Env:ANTHROPIC_API_KEY -ErrorAction SilentlyContinue"
 
 
 def test_env_in_each_shell_names_the_same_variables(user):

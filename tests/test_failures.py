@@ -102,3 +102,18 @@ async def test_a_hung_up_client_is_recorded_and_the_server_lives_on(fake, gatewa
     assert (await again.messages.create(**BODY)).content[0].text == "fine"
     await again.close()
     assert [r["outcome"] for r in rows(server)] == ["client_closed", "ok"]
+
+
+async def test_a_stream_with_no_chunk_of_an_answer_is_an_upstream_error(fake, gateway, sdk):
+    """200, lines that are JSON but no chunk, [DONE]: not an empty answer recorded ok. Before any
+    byte went out, so the next model is asked."""
+    fake.queue(Stream(['{"weird": true}', "[1,2,3]", '{"choices":"x"}'], done=True),
+               Stream(text_chunks("from the next model")))
+    p = profile(fake.url, tiers={"opus": ["fake:up-model", "fake:other"]}, extra_models={"other": {}})
+    server = await gateway(p)
+    async with sdk(server).messages.stream(**BODY) as stream:
+        message = await stream.get_final_message()
+    assert message.content[0].text == "from the next model"
+    first, second = rows(server)
+    assert (first["outcome"], first["status"], second["outcome"]) == ("api_error", 502, "ok")
+    assert "held no chunk of an answer" in first["error"]

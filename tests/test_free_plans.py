@@ -1,6 +1,7 @@
 """Free plans that hold a Claude Code session (issue 16's proof): the real Claude Code, the groq
-and cerebras templates as shipped, against the strict Groq and Cerebras emulators, which count
-prompt + max_tokens per minute and state the plan in their headers as the providers do."""
+and cerebras templates as shipped (their lean level, minimal, included), against the strict Groq
+and Cerebras emulators, which count prompt + max_tokens per minute, stop an answer at max_tokens
+and state the plan in their headers as the providers do."""
 
 import time
 
@@ -14,11 +15,9 @@ from tests.emulators.brain import Call, Turn, WriteRead
 pytestmark = pytest.mark.claude
 
 PROMPT = "Write notes.txt, then read it back and tell me what it says."
-# Claude Code's working set of tools: what a lean level sends (issue 16, item 1).
-LEAN = ("--tools", "Bash,Edit,Read,Write")
 
 
-async def loop(tmp_path, claude_bin, name: str, *args: str, plan=None):
+async def loop(tmp_path, claude_bin, name: str, *run_opts: str, plan=None):
     """The three-step loop (write a file, read it back, answer) through `freeclaude run`; the
     emulator, Claude Code's exit code and output, and the seconds it took."""
     project = tmp_path / "project"
@@ -30,7 +29,7 @@ async def loop(tmp_path, claude_bin, name: str, *args: str, plan=None):
     start = time.monotonic()
     try:
         code, out, err, _, _ = await run_claude(tmp_path, claude_bin, data, "-p", PROMPT, "--allowedTools", "Write,Read,Bash",
-                                                *args, env=env, timeout=400)
+                                                env=env, timeout=400, run_opts=run_opts)
     finally:
         await server.close()
     took = time.monotonic() - start
@@ -41,7 +40,7 @@ async def loop(tmp_path, claude_bin, name: str, *args: str, plan=None):
 
 
 async def test_groq_free_plan_holds_the_loop(tmp_path, claude_bin):
-    emulator, _ = await loop(tmp_path, claude_bin, "groq", *LEAN)
+    emulator, _ = await loop(tmp_path, claude_bin, "groq")
     asked = [r.body["max_tokens"] for r in emulator.received]
     assert len(asked) >= 3 and max(asked) <= 1024  # bounded answers: an eighth of the 8K minute
 
@@ -52,7 +51,7 @@ async def test_cerebras_free_trial_runs_the_loop_in_under_90_s(tmp_path, claude_
 
 
 async def test_groq_developer_plan_takes_claude_codes_whole_prompt(tmp_path, claude_bin):
-    emulator, _ = await loop(tmp_path, claude_bin, "groq", plan=lambda e: e.paid_plan())
+    emulator, _ = await loop(tmp_path, claude_bin, "groq", "--lean", "off", plan=lambda e: e.paid_plan())
     first, *rest = [r.body for r in emulator.received]
     assert len(first["tools"]) >= 10 and len(str(first)) > 40_000  # the full prompt, nothing left out
     # The first request was over the free plan's 8K minute: sent once, and Groq's headers told the
@@ -83,7 +82,7 @@ async def test_an_answer_longer_than_the_bound_is_asked_again_and_arrives_whole(
     data, env = pointed(profiles.templates()["cerebras"], url, emulator.key)
     try:
         code, out, err, _, _ = await run_claude(tmp_path, claude_bin, data, "-p", "Write long.txt.",
-                                                "--allowedTools", "Write", *LEAN, env=env)
+                                                "--allowedTools", "Write", env=env, run_opts=("--lean", "core"))
     finally:
         await server.close()
     assert code == 0 and "Wrote long.txt." in out, f"stdout: {out}\nstderr: {err}"

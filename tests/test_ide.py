@@ -248,3 +248,34 @@ def test_damaged_records_are_one_line_naming_them(tmp_path, records):
     r = user.run("ide", "uninstall", "claude")
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.startswith(f"freeclaude: {user.home / 'ide' / 'claude.json'} is damaged")
+
+
+@pytest.mark.parametrize("level,simple,denied", [("minimal", "1", None), ("core", None, True), ("off", None, None)])
+def test_the_gateway_profiles_lean_level_reaches_what_it_can(tmp_path, level, simple, denied):
+    """minimal: its switch in the variables; core: the other tools denied in Claude Code's settings,
+    the user's own rules kept; each said plainly, and taken out again by uninstall."""
+    from freeclaude import lean
+
+    user = User(tmp_path)
+    path = user.home / "profiles" / "p.toml"
+    path.write_text(f'lean = "{level}"\n' + path.read_text())
+    settings = tmp_path / "user-home" / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_bytes(USERS_OWN)
+    try:
+        assert user.run("start", "--profile", "p", "--port", str(free_port())).returncode == 0
+        env = user.run("env")
+        assert ("export CLAUDE_CODE_SIMPLE=1" in env.stdout) == (simple == "1")
+        assert ("unset CLAUDE_CODE_SIMPLE" in env.stdout) == (simple is None)  # one an earlier `env` set
+        assert lean.reach(level, "env") in " ".join(env.stderr.split())
+        r = user.run("ide", "install", "claude")
+        assert r.returncode == 0, r.stderr
+        assert lean.reach(level, "claude") in " ".join(r.stderr.split())
+        data = json.loads(settings.read_text())
+        assert data["env"].get("CLAUDE_CODE_SIMPLE") == simple
+        assert data["permissions"]["allow"] == ["Bash(ls:*)"]
+        assert (data["permissions"].get("deny") == list(lean.OTHER_TOOLS)) == bool(denied)
+        assert user.run("ide", "uninstall", "claude").returncode == 0
+        assert settings.read_bytes() == USERS_OWN
+    finally:
+        user.run("stop")

@@ -100,3 +100,39 @@ def test_an_empty_text_is_an_empty_object():
     out, record = claude("")
     assert json.loads(out) == {"env": OURS}
     assert injection.eject(out, record, strict=True, where="s")[0].split() == ["{", "}"]
+
+
+DENY = {"permissions": injection.Entries("deny", ("Agent", "WebFetch"))}
+
+
+def test_denied_tools_join_the_users_permissions_and_leave_again():
+    text = '{\n  "permissions": {"allow": ["Bash(ls:*)"], "deny": ["WebFetch", "Read(./.env)"]},\n  "model": "opus"\n}\n'
+    out, record = injection.inject(text, DENY, strict=True, where="s")
+    assert json.loads(out)["permissions"] == {"allow": ["Bash(ls:*)"], "deny": ["WebFetch", "Read(./.env)", "Agent"]}
+    assert record["permissions"]["entries"] == ["Agent"]  # WebFetch was the user's already
+    back, taken = injection.eject(out, record, strict=True, where="s")
+    assert json.loads(back) == json.loads(text) and taken == ["Agent"]
+
+
+def test_permissions_freeclaude_added_go_with_its_last_entry():
+    out, record = injection.inject('{"model": "opus"}', DENY, strict=True, where="s")
+    assert json.loads(out) == {"model": "opus", "permissions": {"deny": ["Agent", "WebFetch"]}}
+    back, _ = injection.eject(out, record, strict=True, where="s")
+    assert json.loads(back) == {"model": "opus"}
+    out, record = injection.inject('{"permissions": {"allow": []}}', DENY, strict=True, where="s")
+    back, _ = injection.eject(out, record, strict=True, where="s")
+    assert json.loads(back) == {"permissions": {"allow": []}}
+
+
+def test_denied_tools_the_user_removed_or_added_since_stay_as_they_are():
+    out, record = injection.inject("{}", DENY, strict=True, where="s")
+    data = json.loads(out)
+    data["permissions"]["deny"] = ["Agent", "Bash(rm:*)"]  # took WebFetch out, added one of theirs
+    back, taken = injection.eject(json.dumps(data), record, strict=True, where="s")
+    assert json.loads(back) == {"permissions": {"deny": ["Bash(rm:*)"]}} and taken == ["Agent"]
+
+
+@pytest.mark.parametrize("text", ['{"permissions": ["Agent"]}', '{"permissions": {"deny": "Agent"}}'])
+def test_permissions_of_another_shape_are_refused(text):
+    with pytest.raises(FreeclaudeError, match="is not what Claude Code reads there"):
+        injection.inject(text, DENY, strict=True, where="s")

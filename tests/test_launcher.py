@@ -25,8 +25,10 @@ async def test_environment_arguments_exit_code_and_bill(tmp_path, standin, fake)
     assert proc.returncode == 7
     got = seen(tmp_path)
     # Claude Code's own arguments, after the statusLine setting (no statusLine of the user's here)
+    # and lean off's one flag (the profile sets no lean; the stand-in says it is 2.1.330)
     settings = tmp_path / "home" / "statusline-settings.json"
-    assert got["argv"] == ["--settings", str(settings), "-p", "say hi", "--model", "sonnet", "--ask", "--exit", "7"]
+    assert got["argv"] == ["--settings", str(settings), "--exclude-dynamic-system-prompt-sections",
+                           "-p", "say hi", "--model", "sonnet", "--ask", "--exit", "7"]
     env = got["env"]
     assert urlparse(env["ANTHROPIC_BASE_URL"]).hostname == "127.0.0.1"
     assert env["ANTHROPIC_AUTH_TOKEN"].startswith("fc-")

@@ -75,9 +75,11 @@ def llama_small(tmp_path_factory):
     yield from _serve(tmp_path_factory, 4096)
 
 
-def template_for(port: int, **model) -> dict:
-    """The llamacpp template, unchanged but for the port (and, where a test says, the model's limits)."""
+def template_for(port: int, lean: str = "off", **model) -> dict:
+    """The llamacpp template, unchanged but for the port, its lean level (off: most tests here are
+    about Claude Code's whole prompt) and, where a test says, the model's limits."""
     data = profiles.template("llamacpp")
+    data["lean"] = lean
     data["providers"]["llamacpp"]["base_url"] = f"http://127.0.0.1:{port}/v1"
     data["providers"]["llamacpp"]["models"]["local"].update(model)
     return data
@@ -157,6 +159,22 @@ async def test_claude_code_hears_prompt_too_long_from_a_small_window(llama_small
     data = template_for(llama_small, context_window=4096, max_output_tokens=512)
     code, out, err, _, _ = await run_claude(tmp_path, claude_bin, data, "-p", "Say hello.", timeout=120)
     assert code != 0 and "prompt is too long" in (out + err).lower()
+
+
+async def test_claude_code_at_minimal_fits_where_its_whole_prompt_does_not(llama_small, tmp_path, claude_bin):
+    """The 4096-token window that tells Claude Code "prompt is too long" above answers it at the
+    llamacpp template's own level, minimal: about 1K tokens before the question."""
+    data = template_for(llama_small, lean=profiles.template("llamacpp")["lean"], context_window=4096,
+                        max_output_tokens=256, temperature=0)
+    for attempt in range(3):  # as above: a 135M model may ramble past its cap whatever the prompt
+        (tmp_path / str(attempt)).mkdir()
+        code, out, err, home, _ = await run_claude(tmp_path / str(attempt), claude_bin, data,
+                                                   "-p", "Reply with one word: hello", timeout=300)
+        if "output token maximum" not in out:
+            break
+    assert code == 0 and out.strip(), f"stdout: {out}\nstderr: {err}"
+    rows = sqlite3.connect(home / "usage.db").execute("SELECT outcome, input_tokens FROM attempts").fetchall()
+    assert rows and all(r[0] == "ok" and r[1] < 2048 for r in rows)
 
 
 async def test_a_window_declared_too_big_still_ends_as_prompt_too_long(llama_small, tmp_path, claude_bin):

@@ -12,3 +12,20 @@ def test_ci_runs_the_readme_test_command():
     assert install.endswith("freeclaude run") and "pip install ." in install
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test in ci, f"{test!r} is not a line of .ci/run"
+
+
+def test_the_lean_table_is_what_the_benchmark_prints():
+    """The README's lean-levels table is benchmarks/lean.py's, from its recorded figures and the
+    templates as they are now (when a template's limits or level change: `python
+    benchmarks/lean.py --table --readme`; when Claude Code changes: the same without --table)."""
+    import importlib.util
+    import json
+
+    from freeclaude import profiles
+
+    spec = importlib.util.spec_from_file_location("lean_benchmark", ROOT / "benchmarks" / "lean.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    readme = (ROOT / "README.md").read_text()
+    shown = readme[readme.index(bench.BEGIN) + len(bench.BEGIN):readme.index(bench.END)]
+    assert shown == "\n" + bench.table(json.loads(bench.FIGURES.read_text()), profiles.templates())

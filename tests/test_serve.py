@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 
 import aiohttp
@@ -59,3 +60,42 @@ async def test_sigterm_stops_serve_right_after_traffic(tmp_path, fake):
             assert {status for status, _ in await asyncio.gather(*(one() for _ in range(32)))} == {200}
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 15) == 0
+
+
+def cmdline(pid: int) -> bytes:
+    """What `ps` shows every user of the machine about a process."""
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read()
+
+
+async def test_the_token_can_stay_out_of_ps(fake, tmp_path):
+    """From a file (--token-file) or the environment (FREECLAUDE_TOKEN), as `start` passes it."""
+    fake.default = Json(completion({"content": "served"}))
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "p.toml").write_text(tomli_w.dumps(profile(fake.url).data))
+    (tmp_path / "token").write_text("from-the-file\n")
+    env = {**os.environ, "FREECLAUDE_HOME": str(tmp_path), "FAKE_KEY": KEY}
+    body = {"model": "claude-opus-5-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+    for args, extra, token in ((["--token-file", str(tmp_path / "token")], {}, "from-the-file"),
+                               ([], {"FREECLAUDE_TOKEN": "from-the-env"}, "from-the-env")):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "freeclaude", "serve", "--profile", "p", *args, env={**env, **extra},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        base = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip().split("=", 1)[1]
+        assert (await proc.stdout.readline()).decode().strip() == f"ANTHROPIC_AUTH_TOKEN={token}"
+        assert token.encode() not in cmdline(proc.pid)
+        async with aiohttp.ClientSession() as s:
+            async with s.post(base + "/v1/messages", json=body, headers={"x-api-key": token}) as r:
+                assert r.status == 200
+        proc.terminate()
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+
+
+def test_a_token_file_that_cannot_be_read_is_one_line(tmp_path):
+    (tmp_path / "empty").write_text("\n")
+    env = {**os.environ, "FREECLAUDE_HOME": str(tmp_path)}
+    for path, said in ((tmp_path / "missing", "cannot read the token from"), (tmp_path / "empty", "is empty")):
+        r = subprocess.run([sys.executable, "-m", "freeclaude", "serve", "--token-file", str(path)], env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1 and said in r.stderr and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) <= 2

@@ -42,29 +42,14 @@ def test_rows_that_queue_up_go_in_one_transaction(tmp_path):
     assert request_ids(tmp_path / "usage.db") == [f"r{i}" for i in range(30)]
 
 
-def test_a_row_that_comes_alone_is_written_at_once(tmp_path, monkeypatch):
+def test_a_row_that_comes_alone_is_written_at_once(tmp_path):
     """As a Claude Code turn's: the statusline Claude Code runs right after the answer shows it."""
-    monkeypatch.setattr("freeclaude.writer.GATHER_S", 10.0)
     writer = Writer(Ledger(tmp_path / "usage.db"))
     writer.submit(lambda: attempt(request_id="alone"))
     deadline = time.monotonic() + 5
     while request_ids(tmp_path / "usage.db") != ["alone"]:
         assert time.monotonic() < deadline, "the row waited for a burst"
         time.sleep(0.01)
-    writer.close()
-
-
-def test_rows_that_come_in_a_burst_are_gathered(tmp_path, monkeypatch):
-    monkeypatch.setattr("freeclaude.writer.GATHER_S", 0.5)
-    ledger = CountingLedger(tmp_path / "usage.db")
-    writer = Writer(ledger)
-    writer.submit(lambda: attempt(request_id="r1"))
-    writer.flush()
-    writer.submit(lambda: attempt(request_id="r2"))  # soon after the last: the thread gathers
-    time.sleep(0.1)
-    writer.submit(lambda: attempt(request_id="r3"))
-    time.sleep(0.8)
-    assert ledger.batches == [1, 2]
     writer.close()
 
 
@@ -80,6 +65,21 @@ def test_a_failing_job_or_ledger_loses_only_itself(tmp_path, caplog):
     writer.close()
     assert request_ids(tmp_path / "usage.db") == ["kept", "after"]
     assert "could not write" in caplog.text and "could not write the usage ledger" in caplog.text
+
+
+def test_a_row_that_cannot_be_written_costs_no_other_row_of_its_batch(tmp_path, caplog):
+    ledger = CountingLedger(tmp_path / "usage.db")
+    writer = Writer(ledger)
+    held, release = threading.Event(), threading.Event()
+    writer.submit(lambda: (held.set(), release.wait(5), None)[-1])  # the 30 rows queue up behind it
+    assert held.wait(5)
+    for i in range(30):
+        writer.submit(lambda i=i: attempt(request_id=f"r{i}", input_tokens=2**70 if i == 7 else 1))
+    release.set()
+    writer.close()
+    assert ledger.batches[0] == 30  # tried together first
+    assert request_ids(tmp_path / "usage.db") == [f"r{i}" for i in range(30) if i != 7]
+    assert "1 row(s) could not be written (r7)" in caplog.text
 
 
 def test_flush_after_close_returns(tmp_path):

@@ -7,12 +7,13 @@ import shlex
 import sys
 from collections.abc import Mapping
 
-from freeclaude import background
+from freeclaude import background, lean
 from freeclaude.errors import FreeclaudeError
 
 # `run` takes these out of Claude Code's environment: an API key beside the token makes an
-# interactive Claude Code ask which of the two to use.
-UNSET = ("ANTHROPIC_API_KEY",)
+# interactive Claude Code ask which of the two to use; minimal mode is the gateway's lean level's,
+# and one an earlier `env` set for another profile must go.
+UNSET = ("ANTHROPIC_API_KEY", lean.SIMPLE)
 
 
 def default_shell(env: Mapping[str, str], platform: str = sys.platform) -> str:
@@ -38,12 +39,16 @@ SHELLS = tuple(_SYNTAX)
 
 def lines(variables: Mapping[str, str], shell: str) -> list[str]:
     assign, remove = _SYNTAX[shell]
-    return [assign(k, v) for k, v in variables.items()] + [remove(k) for k in UNSET]
+    return [assign(k, v) for k, v in variables.items()] + [remove(k) for k in UNSET if k not in variables]
 
 
 def main(shell: str | None) -> None:
     shell = shell or default_shell(os.environ)
     if shell not in SHELLS:
         raise FreeclaudeError(f"--shell must be one of {', '.join(SHELLS)}")
-    _, variables = background.running_env()
+    _, variables, level = background.running_env()
     print("\n".join(lines(variables, shell)))
+    if lean.reach(level, "env"):
+        from freeclaude.render import err
+
+        err.print(f"freeclaude: {lean.reach(level, 'env')}", highlight=False, soft_wrap=True)

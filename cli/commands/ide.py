@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 
-from freeclaude import background, ide
+from freeclaude import background, ide, lean
 from freeclaude.errors import FreeclaudeError
 from freeclaude.render import err
 
@@ -18,7 +18,7 @@ def install(target: str) -> None:
         for line in jetbrains_lines():
             err.print(line, highlight=False, soft_wrap=True)
         return
-    state, variables = background.running_env()
+    state, variables, level = background.running_env()
     if target == "claude":
         files = [ide.claude_settings()]
     else:
@@ -26,8 +26,10 @@ def install(target: str) -> None:
         if not files:
             raise FreeclaudeError(f"no VS Code, Cursor or VSCodium user settings were found under "
                                   f"{ide.vscode_config_root()}: start the editor once, then run this again")
-    for line in ide.install(target, files, variables):
+    for line in ide.install(target, files, variables, lean.denied(level) if target == "claude" else ()):
         err.print(line, highlight=False, soft_wrap=True)
+    if lean.reach(level, target):
+        err.print(lean.reach(level, target), highlight=False, soft_wrap=True)
     who = ("every Claude Code started from now on (terminal, IDE extensions, background sessions)" if target == "claude"
            else "the Claude Code extension, once the editor window is reloaded,")
     err.print(f"{who} uses the gateway at {state.base_url}; `freeclaude ide uninstall {target}` takes it out",

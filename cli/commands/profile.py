@@ -92,6 +92,8 @@ def show(name: str) -> None:
     for var in p.key_vars():
         state = "set" if os.environ.get(var) else "NOT SET"
         err.print(f"${var}: {state}", highlight=False)
+    origin = "" if "lean" in p.data else " (not set: the default)"
+    err.print(f"lean: {p.lean}{origin}; `freeclaude run --lean off|core|minimal` changes it for one run", highlight=False)
     from freeclaude.report import search_note
 
     note = search_note(p)

@@ -8,7 +8,8 @@ from freeclaude import home, launcher, project, updates
 from freeclaude.profiles import Store
 
 
-def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str], statusline: bool = True) -> int:
+def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str], statusline: bool = True,
+         lean: str | None = None) -> int:
     store = Store()
     chosen, why = project.choose(store, profile, Path.cwd())
     if chosen is None:
@@ -21,7 +22,7 @@ def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str]
     handler = launcher.log_to_file(home.log_path())
     try:
         code, session = launcher.run(chosen, claude_args, port=port, env=os.environ, statusline=statusline,
-                                     claude=claude)
+                                     claude=claude, lean_level=lean, version=check.version())
     finally:
         handler.close()
     if not quiet:

@@ -1,6 +1,6 @@
 """`freeclaude serve`: the gateway alone, in the foreground, for IDE extensions and other clients.
-With --background (what `freeclaude start` runs, detached) it uses the background gateway's
-token and records itself for `status`, `stop` and `env` instead of printing."""
+With --background (what `freeclaude start` runs, detached) it records itself for `status`,
+`stop` and `env` instead of printing."""
 
 import asyncio
 import logging
@@ -11,31 +11,38 @@ import time
 from pathlib import Path
 
 from freeclaude import eventloop, home, project
-from freeclaude.config import Config
+from freeclaude.config import GRACE_S, Config
+from freeclaude.errors import FreeclaudeError
 from freeclaude.profiles import Store
 
 log = logging.getLogger("freeclaude")
+TOKEN_ENV = "FREECLAUDE_TOKEN"
 
 
-def main(profile: str | None, host: str, port: int, token: str | None, background: bool = False) -> None:
+def main(profile: str | None, host: str, port: int, token: str | None, background: bool = False,
+         token_file: Path | None = None, grace: float = GRACE_S) -> None:
     from freeclaude.render import err, out
     from freeclaude.server import Server
 
+    given = token_from(token, token_file, os.environ)
     chosen, why = project.choose(Store(), profile, Path.cwd())
     if chosen is None:
         chosen = Store().resolve(None)  # says how to add a first profile
-    config = Config(profile=chosen, host=host, port=port, ledger_path=home.ledger_path(), state_dir=home.sessions_dir())
-    if background:
+    config = Config(profile=chosen, host=host, port=port, ledger_path=home.ledger_path(), state_dir=home.sessions_dir(),
+                    grace=grace)
+    if given:
+        config.token = given
+    elif background:
         from freeclaude import background as bg
 
         config.token = bg.token()
-    elif token:
-        config.token = token
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     server = Server(config)
 
     def ready(base_url: str) -> None:
         if background:
+            from freeclaude import background as bg
+
             bg.write_state(bg.State(pid=os.getpid(), base_url=base_url, profile=server.profile.name,
                                     started=time.time(), session=config.session))
             log.info("gateway listening on %s, profile %s, pid %d", base_url, server.profile.name, os.getpid())
@@ -45,18 +52,43 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
         err.print(f"[dim]profile {server.profile.name} ({why}); Ctrl-C stops[/dim]", highlight=False)
 
     async def until_stopped() -> None:
-        # SIGTERM ends serve as Ctrl-C does (asyncio's Runner cancels the main task on SIGINT): the
-        # task is cancelled from the loop, so the server closes and every ledger row is written.
-        # A KeyboardInterrupt raised from the handler instead could land inside the loop's own
-        # code and leave asyncio.run waiting for ever (seen: one `stop` in five hung).
+        # SIGTERM and Ctrl-C stop the server gracefully (Server.stop: answers in flight get up to
+        # the grace to finish, every row is written); a second one stops it at once. Both are
+        # passed to the loop: a KeyboardInterrupt raised from a handler instead could land inside
+        # the loop's own code and leave asyncio.run waiting for ever (seen: one `stop` in five hung).
         loop, task = asyncio.get_running_loop(), asyncio.current_task()
-        signal.signal(signal.SIGTERM, lambda *_: loop.call_soon_threadsafe(task.cancel))
+        told: list[int] = []
+
+        def on_signal(sig, frame) -> None:
+            told.append(sig)
+            loop.call_soon_threadsafe(server.stop_soon if len(told) == 1 else task.cancel)
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, on_signal)
         await server.serve(ready)
 
     try:
         eventloop.run(until_stopped())
     except (KeyboardInterrupt, asyncio.CancelledError):
-        pass  # Ctrl-C or SIGTERM: how serve is meant to end
+        pass  # a second Ctrl-C or SIGTERM: stopped at once
     finally:
         if background:
+            from freeclaude import background as bg
+
             bg.clear_state(os.getpid())
+
+
+def token_from(token: str | None, token_file: Path | None, env) -> str | None:
+    """The token clients must send: --token (which `ps` shows to every user of the machine), else
+    the file --token-file names, else $FREECLAUDE_TOKEN; None for a new random one."""
+    if token:
+        return token
+    if token_file:
+        try:
+            value = token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise FreeclaudeError(f"cannot read the token from {token_file}: {getattr(e, 'strerror', None) or e}") from None
+        if not value:
+            raise FreeclaudeError(f"{token_file} is empty: put the token in it")
+        return value
+    return env.get(TOKEN_ENV) or None

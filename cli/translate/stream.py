@@ -168,6 +168,9 @@ class StreamTranslator:
         answer was cut off and must not be closed as if the model had finished."""
         if self.finish_reason is None and not done:
             raise IncompleteStream("the upstream closed the stream before the answer finished")
+        if not (self.started or self.finish_reason or self.usage_reported):
+            # [DONE] after lines with no choice, delta or usage in them ({"weird": true}, [1,2,3])
+            raise IncompleteStream("the upstream's stream held no chunk of an answer")
         ev: list[Event] = []
         if self.scanner:
             for item in self.scanner.flush():

@@ -48,8 +48,9 @@ _FILES = re.compile(r"\b([\w-]+\.txt)\b")
 
 class Writer:
     """Claude Code's tool loop: asked to write some .txt files (named in the prompt), it writes
-    them one Write call per turn, thinking before each, then says so. Everything else Claude Code
-    asks on the side (titles, summaries) gets a short answer."""
+    them one Write call per turn, thinking before each, then says so; where Claude Code offers no
+    Write (its minimal mode: lean = "minimal"), with Edit, which makes a new file from an empty
+    old_string. Everything else Claude Code asks on the side (titles, summaries) gets a short answer."""
 
     def __init__(self, project) -> None:
         self.project = project
@@ -59,13 +60,16 @@ class Writer:
         if probe:
             return probe
         files = list(dict.fromkeys(_FILES.findall(view.user)))
-        if "Write" in view.tools and files:
+        tool = next((t for t in ("Write", "Edit") if t in view.tools), None)
+        if tool and files:
             written = sum(1 for r in view.results if "success" in r.lower() or "created" in r.lower())
             if written < len(files):
                 name = files[written]
-                return Turn(reasoning=f"Step {written + 1}: write {name} with the Write tool.",
-                            text=f"Writing {name}.",
-                            calls=[Call("Write", {"file_path": str(self.project / name), "content": f"{name} ok\n"})])
+                path, content = str(self.project / name), f"{name} ok\n"
+                args = {"file_path": path, "content": content} if tool == "Write" else {
+                    "file_path": path, "old_string": "", "new_string": content}
+                return Turn(reasoning=f"Step {written + 1}: write {name} with the {tool} tool.",
+                            text=f"Writing {name}.", calls=[Call(tool, args)])
             return Turn(reasoning="Every file is written.", text=f"Wrote {', '.join(files)}.")
         return Turn(text="OK")
 
