@@ -7,7 +7,7 @@ prints, per run, the tokens the provider counted against its minute (prompt + ma
 emulator counts them), per request, the requests that asked the same turn again (a cut answer, or
 another model after a refusal), the requests refused and the wall time.
 
-Usage: python benchmarks/bounded.py [--claude-args "--tools Bash,Edit,Read,Write"]
+Usage: python benchmarks/bounded.py [--lean off|core|minimal] [--claude-args "..."]
 """
 
 import argparse
@@ -28,7 +28,7 @@ from tests.emulators.cerebras import prompt_tokens, requested_output  # noqa: E4
 from tests.support.capture_session import PROMPT, Session  # noqa: E402
 
 
-async def run(name: str, bounded: bool, claude_args: list[str]) -> dict:
+async def run(name: str, bounded: bool, lean: str | None, claude_args: list[str]) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"freeclaude-bounded-{name}-"))
     project = tmp / "project"
     project.mkdir()
@@ -40,7 +40,7 @@ async def run(name: str, bounded: bool, claude_args: list[str]) -> dict:
     start = time.monotonic()
     try:
         code, out, err, _, _ = await run_claude(tmp, CLAUDE, data, "-p", PROMPT, "--allowedTools", "Write,Read,Edit",
-                                                *claude_args, env=env, timeout=900)
+                                                *claude_args, env=env, timeout=900, run_opts=("--lean", lean) if lean else ())
     finally:
         await server.close()
     took = time.monotonic() - start
@@ -52,13 +52,14 @@ async def run(name: str, bounded: bool, claude_args: list[str]) -> dict:
             "asked_again": again, "refused": len(emulator.rejected), "seconds": took}
 
 
-async def main(claude_args: list[str]) -> None:
+async def main(lean: str | None, claude_args: list[str]) -> None:
+    print(f"Claude Code at lean level {lean or 'of the template'}" + (f", with {' '.join(claude_args)}" if claude_args else ""))
     print("| template | first ask | requests | tokens counted against the minute | per request | asked again "
           "| refused | seconds |")
     print("|---|---|---|---|---|---|---|---|")
     for name in ("groq", "cerebras"):
         for bounded in (False, True):
-            r = await run(name, bounded, claude_args)
+            r = await run(name, bounded, lean, claude_args)
             ask = "bounded" if bounded else "all the room"
             print(f"| {name} | {ask} | {r['requests']} | {r['counted']:,} | {r['per_request']:,} | {r['asked_again']} "
                   f"| {r['refused']} | {r['seconds']:.0f}{'' if r['ok'] else ' (failed)'} |")
@@ -66,6 +67,7 @@ async def main(claude_args: list[str]) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--claude-args", default="--tools Bash,Edit,Read,Write",
-                        help="passed to claude (default: its working set of tools, as a lean level sends)")
-    asyncio.run(main(shlex.split(parser.parse_args().claude_args)))
+    parser.add_argument("--lean", choices=("off", "core", "minimal"), help="run --lean (default: the template's own)")
+    parser.add_argument("--claude-args", default="", help="passed on to claude")
+    args = parser.parse_args()
+    asyncio.run(main(args.lean, shlex.split(args.claude_args)))

@@ -38,7 +38,9 @@ class Session:
     def __call__(self, view: View) -> Turn:
         if "notes.txt" not in view.user or "Edit" not in view.tools:
             return Turn(text="OK")  # Claude Code's side requests
-        steps = [Call("Write", {"file_path": self.path, "content": "draft\n"}), Call("Read", {"file_path": self.path}),
+        write = (Call("Write", {"file_path": self.path, "content": "draft\n"}) if "Write" in view.tools else
+                 Call("Edit", {"file_path": self.path, "old_string": "", "new_string": "draft\n"}))  # minimal mode
+        steps = [write, Call("Read", {"file_path": self.path}),
                  Call("Edit", {"file_path": self.path, "old_string": "draft", "new_string": "final"}),
                  Call("Read", {"file_path": self.path})]
         done = len(view.results)
