@@ -11,14 +11,19 @@ from freeclaude.translate.errors import ApiError, is_overflow, overflow_limit, t
 MAX_ATTEMPTS = 12  # per client request, across fallbacks and cooldown waits
 DEFAULT_COOLDOWN = {"rate_limit": 20.0, "server": 5.0}  # when the upstream names no Retry-After
 MIN_COOLDOWN = 0.25  # even "Retry-After: 0" must not turn the retry loop into a busy loop
+PACE_GRACE = 2.0  # a wait this short for the chain's preferred model is not worth another model
 
 
 class Fallback:
-    def __init__(self, router: Router, *, max_wait: float = 90.0, clock=time.monotonic, sleep=asyncio.sleep) -> None:
+    def __init__(self, router: Router, *, max_wait: float = 90.0, clock=time.monotonic, sleep=asyncio.sleep,
+                 pacing=None) -> None:
+        """`pacing(plan, candidate)`: seconds the client-side budgets would hold the request to
+        that model (limits.Pacer); a model that is ready goes before one that would make it wait."""
         self.router = router
         self.max_wait = max_wait  # longest a request waits for a rate-limited model to cool down
         self.clock = clock
         self.sleep = sleep
+        self.pacing = pacing
 
     async def run(self, plan: Plan, attempt):
         """`attempt(candidate, number)` until one answers; the last error when none can."""
@@ -27,7 +32,7 @@ class Fallback:
         number = 0
         last: ApiError | None = None
         while True:
-            for cand in list(candidates):
+            for cand in self._order(plan, candidates):
                 if self.router.cooling(cand.model):
                     continue
                 try:
@@ -52,6 +57,14 @@ class Fallback:
                     last.retry_after = max(last.retry_after or 0.0, soonest) or None
                     raise last
                 await self.sleep(soonest)
+
+    def _order(self, plan: Plan, candidates: list) -> list:
+        """The chain, a model the budgets would hold back after those they let go now, the
+        shortest wait first: rather than wait for the first model's minute, the next one answers."""
+        if self.pacing is None or len(candidates) < 2:
+            return list(candidates)
+        waits = {id(c): self.pacing(plan, c) for c in candidates}
+        return sorted(candidates, key=lambda c: waits[id(c)] if waits[id(c)] > PACE_GRACE else 0.0)  # stable
 
     def _overflow(self, plan: Plan, candidates: list, cand, e: ApiError) -> tuple[Plan, list]:
         """The upstream said the prompt does not fit: learn its real window and plan again, or

@@ -162,7 +162,7 @@ async def _tier(session, server, tier, model, probes, rounds, progress, task) ->
         "ttft_ms": _ms(statistics.median(ttfts)) if ttfts else None,
         "tokens_per_s": round(statistics.median(rates), 1) if rates else None,
         "input_usd_per_mtok": model.input_price, "output_usd_per_mtok": model.output_price,
-        "errors": errors,
+        "errors": errors, "limits": server.pacer.stated(model),
     }
 
 
@@ -198,10 +198,25 @@ def markdown(results: list[dict], source: str) -> str:
     return "\n".join(rows)
 
 
+def limits_line(limits: dict[str, dict]) -> str:
+    """What the provider's headers said of the plan, against the profile: "tpm 250,000 (profile
+    8,000), 236,000 left"."""
+    parts = []
+    for name, s in sorted(limits.items()):
+        value = f"{s['stated']:,}" if s["stated"] else "?"
+        if s["profile"] and s["profile"] != s["stated"]:
+            value += f" (profile {s['profile']:,})"
+        parts.append(f"{name} {value}" + (f", {s['remaining']:,} left" if s["remaining"] is not None else ""))
+    return "; ".join(parts)
+
+
 def table(results: list[dict]) -> Table:
     t = Table(header_style="bold")
-    for header in ("tier", "model", "success", "tool accuracy", "p50 ms", "p95 ms", "TTFT ms", "tok/s", "$/Mtok in/out", "errors"):
-        t.add_column(header, justify="left" if header in ("tier", "model", "errors") else "right")
+    learned = any(r.get("limits") for r in results)  # the column only where a provider stated its plan
+    stated = ("limits the provider stated",) if learned else ()
+    for header in ("tier", "model", "success", "tool accuracy", "p50 ms", "p95 ms", "TTFT ms", "tok/s", "$/Mtok in/out",
+                   *stated, "errors"):
+        t.add_column(header, justify="left" if header in ("tier", "model", "errors", *stated) else "right")
     def dash(value, fmt: str = "{}") -> str:
         return "–" if value is None else fmt.format(value)
 
@@ -209,5 +224,5 @@ def table(results: list[dict]) -> Table:
         t.add_row(r["tier"], f"{r['provider']}:{r['model']}", f"{r['success']:.0%}", dash(r["tool_accuracy"], "{:.0%}"),
                   dash(r["latency_p50_ms"]), dash(r["latency_p95_ms"]), dash(r["ttft_ms"]), dash(r["tokens_per_s"]),
                   f"{r['input_usd_per_mtok']:g} / {r['output_usd_per_mtok']:g}",
-                  "\n".join(r["errors"][:3]) or "")
+                  *((limits_line(r.get("limits") or {}) or "none",) if learned else ()), "\n".join(r["errors"][:3]) or "")
     return t

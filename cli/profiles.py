@@ -36,6 +36,9 @@ _PROVIDER_KEYS = ({f.name for f in dataclasses.fields(Provider)} - {"name", "lim
 _MODEL_KEYS = ({f.name for f in dataclasses.fields(Model)} - {"name", "provider", "limits"}) | set(LIMIT_NAMES)
 _SEARCH_KEYS = {f.name for f in dataclasses.fields(Search)}
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# The quirks that are one of a few words; the first is the default.
+_QUIRK_VALUES = {"max_tokens_field": ("max_tokens", "max_completion_tokens"), "requests_header": ("rpm", "rpd"),
+                 "limits_refill": ("window", "continuous")}
 # A profile's name is its file's: well inside every file system's 255 bytes, with room for the
 # temporary name a file is written under first.
 MAX_NAME = 64
@@ -241,8 +244,9 @@ def _quirks(base: Quirks, raw, where: str, fail, kind: str) -> Quirks:
     unknown = set(raw.get("text_call_formats_off", "").split()) - set(TEXT_CALL_FORMATS)
     if unknown:
         fail(f"{where}.text_call_formats_off", f"names no format {sorted(unknown)[0]!r} ({', '.join(TEXT_CALL_FORMATS)})")
-    if raw.get("max_tokens_field", "max_tokens") not in ("max_tokens", "max_completion_tokens"):
-        fail(f"{where}.max_tokens_field", "must be max_tokens or max_completion_tokens")
+    for key, allowed in _QUIRK_VALUES.items():
+        if raw.get(key, allowed[0]) not in allowed:
+            fail(f"{where}.{key}", f"must be {' or '.join(allowed)}")
     if raw.get("server_web_search") and kind != "anthropic":
         fail(f"{where}.server_web_search", "applies to anthropic providers only")
     return dataclasses.replace(base, **raw)

@@ -54,6 +54,17 @@ class Quirks:
     # A Messages upstream that runs Anthropic's web search server tool itself (Anthropic, DeepSeek,
     # MiniMax); for any other the gateway runs the search with the profile's [search] backend.
     server_web_search: bool = False
+    # The provider counts the max_tokens asked for against its tokens per minute before the model
+    # runs (Groq, Cerebras): ask for a bounded answer, and more only when an answer needs it.
+    reserves_max_tokens: bool = False
+    # Which limit an x-ratelimit-*-requests header without a window counts: "rpm" as OpenAI, "rpd"
+    # as Groq (ratelimit_headers.py).
+    requests_header: str = "rpm"
+    # How a budget comes back (limits.py): "window" (a window after use, all of it by the reset the
+    # headers name) or "continuous" (a bucket refilling evenly, as Cerebras documents).
+    limits_refill: str = "window"
+    # False where cached prompt tokens do not count against the token budgets (Groq).
+    counts_cached: bool = True
 
     @classmethod
     def names(cls) -> set[str]:

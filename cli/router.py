@@ -1,5 +1,5 @@
-"""Which upstream model answers: the tier of a model name, its fallback chain, cooldowns and
-whether the prompt fits each model's window."""
+"""Which upstream model answers: the tier of a model name, its fallback chain, cooldowns,
+whether the prompt fits each model's window, and how long an answer to ask for."""
 
 import time
 from dataclasses import dataclass
@@ -14,6 +14,12 @@ MIN_OUTPUT = 1024
 # The estimate can be a few percent under a model's own count; leave room for that when
 # clamping max_tokens, since vLLM-style servers reject prompt + max_tokens > window.
 ESTIMATE_MARGIN_PCT = 5
+# Where the provider counts the max_tokens asked for against its tokens per minute before the model
+# runs (quirk reserves_max_tokens), the first ask is bounded to this share of the minute, so one
+# answer's reservation does not hold the next turn for a minute; an answer that reaches it is asked
+# again for more (bounded.py). Never below BOUND_MIN.
+BOUND_SHARE = 8
+BOUND_MIN = 1024
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,8 @@ class Candidate:
     model: Model
     position: int  # in the tier's chain, for the ledger
     max_tokens: int
+    ceiling: int = 0  # the most an answer may ask for when a bounded one is cut off (0: max_tokens)
+    probe: bool = False  # over the profile's tokens per minute, which the provider never confirmed
 
 
 @dataclass(frozen=True)
@@ -43,9 +51,12 @@ def max_tokens_for(model: Model, window: int, requested: int, estimate: int) -> 
 
 
 class Router:
-    def __init__(self, profile: Profile, clock=time.monotonic) -> None:
+    def __init__(self, profile: Profile, clock=time.monotonic, budgets=None) -> None:
+        """`budgets` (limits.Pacer) knows each model's tokens per minute as the provider stated
+        it; without it, the profile's numbers hold."""
         self.profile = profile
         self.clock = clock
+        self.budgets = budgets
         self._cool_until: dict[tuple[str, str], float] = {}
         self._learned: dict[tuple[str, str], int] = {}  # windows upstreams told us were smaller
 
@@ -63,11 +74,17 @@ class Router:
         # is too long" makes Claude Code compact.
         need = min(requested_max, MIN_OUTPUT)
         windows = [self.window(m) for m in chain]
-        fits = tuple(
-            Candidate(m, pos, max_tokens_for(m, window, requested_max, estimate))
-            for pos, (m, window) in enumerate(zip(chain, windows))
-            if room(window, estimate) >= need
-        )
+        fits = []
+        for pos, (m, window) in enumerate(zip(chain, windows)):
+            probe = room(window, estimate) < need
+            if probe:
+                # Over the profile's tokens per minute: sent once if the provider never said its
+                # own, to learn it (a Developer plan's is far bigger than the template's).
+                window = self.context(m)
+                if self._confirmed(m) or room(window, estimate) < need:
+                    continue
+            most = max_tokens_for(m, window, requested_max, estimate)
+            fits.append(Candidate(m, pos, min(most, self.bound(m)), ceiling=most, probe=probe))
         if not fits:
             window, biggest = max(zip(windows, chain), key=lambda wm: wm[0])
             limit = (window - need) * 100 // (100 + ESTIMATE_MARGIN_PCT)  # the largest prompt that fits
@@ -78,8 +95,8 @@ class Router:
             else:
                 detail = f"the largest window in the {tier} chain is {biggest.name}'s"
             raise too_long(estimate, limit, detail)
-        return Plan(tier=tier, requested=model_name, estimate=estimate, requested_max=requested_max, candidates=fits,
-                    named=named)
+        return Plan(tier=tier, requested=model_name, estimate=estimate, requested_max=requested_max,
+                    candidates=tuple(fits), named=named)
 
     def replan(self, plan: Plan) -> Plan:
         """The same request planned again (after a window was learned)."""
@@ -92,8 +109,27 @@ class Router:
                              "or ask for a tier: opus, sonnet, haiku, fable)")
 
     def window(self, model: Model) -> int:
-        declared = model.window(self.profile.provider(model).limits)
-        return min(declared, self._learned.get((model.provider, model.name), declared))
+        """The largest request (prompt + max_tokens) the model takes: its context window, or its
+        tokens per minute where that is smaller (the provider's own figure once it stated one)."""
+        if self.budgets is None:
+            declared = model.window(self.profile.provider(model).limits)
+            return min(declared, self._learned.get((model.provider, model.name), declared))
+        tpm, _ = self.budgets.tpm(model)
+        return min(self.context(model), tpm or self.context(model))
+
+    def context(self, model: Model) -> int:
+        """The model's context window, or less where an upstream said so."""
+        return min(model.context_window, self._learned.get((model.provider, model.name), model.context_window))
+
+    def _confirmed(self, model: Model) -> bool:
+        return self.budgets is None or self.budgets.tpm(model)[1]
+
+    def bound(self, model: Model) -> int:
+        """The most a first ask should reserve on a provider that counts max_tokens up front."""
+        if not model.quirks.reserves_max_tokens:
+            return model.max_output_tokens
+        tpm = self.budgets.tpm(model)[0] if self.budgets else model.window(self.profile.provider(model).limits)
+        return max(BOUND_MIN, (tpm or model.context_window) // BOUND_SHARE)
 
     def learn(self, model: Model, window: int) -> bool:
         """An upstream named a smaller window (or token budget) than the profile: plan with it

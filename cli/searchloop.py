@@ -70,6 +70,7 @@ class SearchLoop:
                 self.outcome.usage = usage
                 self.outcome.notes.extend(up.outcome.notes)
                 self.outcome.web_searches = relay.searches
+                self.outcome.requests, self.outcome.ratelimits = rounds, up.outcome.ratelimits
             if up.outcome.error:  # the upstream ended its stream with an error event, passed on as it came
                 self.outcome.error = up.outcome.error
                 return

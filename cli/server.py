@@ -8,9 +8,11 @@ where the gateway runs the web searches, `searchloop`), image descriptions in `v
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import json
 import logging
+import math
 import time
 import uuid
 
@@ -18,6 +20,7 @@ import aiohttp
 from aiohttp import web
 
 from freeclaude import gate, logs, picker
+from freeclaude.bounded import Bounded
 from freeclaude.config import Config, listen
 from freeclaude.inflight import InFlight
 from freeclaude.ledger import Attempt, Ledger
@@ -52,10 +55,11 @@ class Server:
         keys = config.keys()
         self.redact = Redactor([*keys.values(), config.search_key()])
         self._endpoints = {p.name: Endpoint(p, keys[p.name], config.env) for p in config.profile.used_providers()}
-        self.router = Router(config.profile)
-        self._models = picker.listing(config.profile)
-        self.fallback = Fallback(self.router, max_wait=config.max_wait)
         self.pacer = Pacer(config.profile, max_wait=config.max_wait)
+        self.router = Router(config.profile, budgets=self.pacer)
+        self._models = picker.listing(config.profile)
+        self.fallback = Fallback(self.router, max_wait=config.max_wait,
+                                 pacing=lambda plan, c: self.pacer.wait(c.model, plan.estimate + c.max_tokens, c.probe))
         self.search = search_backend(config.profile.search, config.search_key(), config.env)
         self.vision = Describer(self._describe if config.profile.chain("vision") else None, config.profile.name)
         self.ledger = Ledger(config.ledger_path) if config.ledger_path else None
@@ -234,6 +238,8 @@ class Server:
 
     async def _attempt(self, request, body, plan: Plan, cand, request_id: str, number: int, tool) -> web.StreamResponse:
         sid = client_session(request.headers, body)
+        if tool is not None and not cand.model.quirks.server_web_search and cand.ceiling > cand.max_tokens:
+            cand = dataclasses.replace(cand, max_tokens=cand.ceiling)  # a search loop's answers are not held
         if not cand.model.quirks.images:
             body = await self.vision.without_images(body, cand.model, sid)
         up = self._upstream_for(body, plan, cand, request.headers, tool)
@@ -257,19 +263,31 @@ class Server:
             return open_upstream(self.session, endpoint, model, b, max_tokens=max_tokens, estimate=est, client_headers=headers)
 
         if tool is None or model.quirks.server_web_search:
-            return upstream(body, plan.estimate, cand.max_tokens)
+            first = upstream(body, plan.estimate, cand.max_tokens)
+            if cand.max_tokens >= cand.ceiling:
+                return first
+
+            async def more(max_tokens: int) -> Upstream:  # a bounded answer was cut off: ask for more
+                await self._charge(model, plan.estimate + max_tokens, cand.probe)
+                return upstream(body, plan.estimate, max_tokens)
+
+            return Bounded(first, ceiling=cand.ceiling, reopen=more)
 
         async def next_round(b: dict, est: int) -> Upstream:
             max_tokens = max_tokens_for(model, self.router.window(model), plan.requested_max, est)
-            try:
-                await self.pacer.charge(model, est + max_tokens)
-            except Exhausted as e:
-                raise _exhausted(model, e) from None
+            await self._charge(model, est + max_tokens)
             return upstream(b, est, max_tokens)
 
         inner = websearch.for_upstream(body, tool)
         return SearchLoop(tool, inner, first=upstream(inner, plan.estimate, cand.max_tokens), reopen=next_round,
                           backend=self.search, session=self.session)
+
+    async def _charge(self, model, tokens: int, probe: bool = False) -> None:
+        """One more upstream request inside an attempt's slot, counted against the budgets."""
+        try:
+            await self.pacer.charge(model, tokens, probe)
+        except Exhausted as e:
+            raise _exhausted(model, e) from None
 
     def _row(self, plan: Plan, cand, request_id: str, number: int, *, stream: bool, client_session: str | None) -> Attempt:
         return Attempt(
@@ -283,16 +301,22 @@ class Server:
         ledger: when the answer calls `record()` (a stream that has ended), else at the end."""
         model = cand.model
         committed: asyncio.Future | None = None
+        ticket = None
 
         def record() -> asyncio.Future:
             """Hands the row over (once); its commit."""
             nonlocal committed
             if committed is None:
+                if ticket:  # what the answer said of the provider's budgets
+                    self.pacer.answered(ticket, up.outcome, ok=row.outcome == "ok")
                 committed = self._record(row, up.outcome, model)
             return committed
 
+        def held(limit: str, seconds: float) -> None:  # the statusline shows what holds the request
+            self._writer.hold(row.client_session, f"{model.provider}:{model.name}", limit, seconds)
+
         try:
-            async with self.pacer.slot(model, estimate + cand.max_tokens):
+            async with self.pacer.slot(model, estimate + cand.max_tokens, probe=cand.probe, held=held) as ticket:
                 up.outcome.started = time.monotonic()  # time spent waiting for a slot is not latency
                 resp = await answer(record)
             await record()  # a whole answer goes out once its row is committed (a stream's has been)
@@ -455,6 +479,8 @@ def _request_id() -> str:
 
 
 def _exhausted(model, e: Exhausted) -> ApiError:
+    if not math.isfinite(e.wait):  # the provider stated a limit smaller than this one request
+        return ApiError(400, f"prompt is too long for {model.provider} ({model.name}): {e}")
     return ApiError(429, f"{model.provider} ({model.name}): {e}", retry_after=e.wait)
 
 

@@ -62,12 +62,10 @@ class Board:
     def record(self, row, cooling: dict[str, float]) -> None:
         """One finished attempt (a ledger Attempt) and the models cooling down as it ended
         ("provider:model" -> seconds left)."""
-        path = state_path(self.dir, row.client_session or "")
-        if path is None:
+        state = self._state(row.client_session)
+        if state is None:
             return
         now = self.clock()
-        state = self._held.get(row.client_session) or read(self.dir, row.client_session) or {
-            "requests": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "list_price_usd": 0.0, "routes": {}}
         state["profile"] = row.profile
         state["updated"] = now
         state["requests"] += row.attempt == 0  # a request's first attempt: fallbacks are the same request
@@ -79,10 +77,27 @@ class Board:
             "tier": row.tier, "model": f"{row.provider}:{row.upstream_model}", "position": row.position,
             "outcome": row.outcome, "at": now}
         state["cooling"] = {ref: now + left for ref, left in cooling.items()}
-        self._hold(row.client_session, state)
+        (state.get("waiting") or {}).pop(f"{row.provider}:{row.upstream_model}", None)  # it waits no more
+        self._write(row.client_session, state)
+
+    def hold(self, session: str, model: str, limit: str, seconds: float) -> None:
+        """A request of the session waits `seconds` for the model's `limit` budget ("tpm"...)."""
+        state = self._state(session)
+        if state is not None:
+            state.setdefault("waiting", {})[model] = {"limit": limit, "until": self.clock() + seconds}
+            self._write(session, state)
+
+    def _state(self, session: str | None) -> dict | None:
+        if state_path(self.dir, session or "") is None:
+            return None
+        return self._held.get(session) or read(self.dir, session) or {
+            "requests": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "list_price_usd": 0.0, "routes": {}}
+
+    def _write(self, session: str, state: dict) -> None:
+        self._hold(session, state)
         from freeclaude.files import write_atomic  # the gateway's side only: the reader never loads it
 
-        write_atomic(Path(path), json.dumps(state, separators=(",", ":")).encode(), sync=False)
+        write_atomic(Path(state_path(self.dir, session)), json.dumps(state, separators=(",", ":")).encode(), sync=False)
 
     def prune(self) -> None:
         """Removes the files of sessions nobody has touched for a week."""

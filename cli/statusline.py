@@ -16,6 +16,8 @@ from freeclaude.tiers import tier_of
 # Claude Code re-runs the command on each change of its own; this adds a run every few seconds,
 # so a cooldown counts down and an answer that ended just after a run still shows.
 REFRESH_SECONDS = 5
+# How a budget that holds a request back reads on the line (limits.py's names).
+LIMITS = {"rpm": "requests/min", "rpd": "requests/day", "tpm": "tokens/min", "tph": "tokens/h", "tpd": "tokens/day"}
 
 
 def main() -> None:
@@ -55,6 +57,11 @@ def render(state: dict | None, model_id: str, now: float | None = None) -> str:
     cooling = sorted((until - now, ref) for ref, until in (state.get("cooling") or {}).items() if until > now)
     if cooling:
         parts.append("cooling: " + ", ".join(f"{ref} {max(1, round(left))}s" for left, ref in cooling))
+    waiting = sorted((w["until"] - now, ref, w["limit"]) for ref, w in (state.get("waiting") or {}).items()
+                     if w["until"] > now)
+    if waiting:
+        parts.append("waiting: " + ", ".join(f"{ref} {LIMITS.get(limit, limit)} {max(1, round(left))}s"
+                                             for left, ref, limit in waiting))
     return " · ".join(parts)
 
 

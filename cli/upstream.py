@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from freeclaude import ratelimit_headers
 from freeclaude.deadline import Deadline
 from freeclaude.providers import Model, Provider
 from freeclaude.translate import sse
@@ -50,6 +51,8 @@ class Outcome:
     finished: bool = False  # the answer is complete: what is yielded now is its last piece
     notes: list[str] = field(default_factory=list)  # repairs and anomalies, for the log
     web_searches: int = 0  # searches the gateway ran for this attempt (searchloop.py)
+    ratelimits: dict | None = None  # what the last answer's rate-limit headers said (ratelimit_headers.py)
+    requests: int = 1  # upstream requests this attempt made (a search loop, an answer asked again)
 
 
 CONNECT_S = 15.0
@@ -170,9 +173,14 @@ class Upstream:
                                  timeout=e.timeout, proxy=e.proxy)
 
     async def _check(self, resp: aiohttp.ClientResponse) -> None:
+        # Every answer, an error too, says what is left of the provider's budgets (limits.py).
+        self.outcome.ratelimits = ratelimit_headers.read(resp.headers, self.model.quirks.requests_header)
         if resp.status != 200:
             text = await resp.text(errors="replace")  # a key quoted here is redacted on the way out (redact.py)
-            raise from_upstream(resp.status, text, self.where, retry_after(resp.headers))
+            wait = retry_after(resp.headers)
+            if wait is None and resp.status == 429:
+                wait = ratelimit_headers.spent_for(self.outcome.ratelimits)
+            raise from_upstream(resp.status, text, self.where, wait)
 
     async def _json(self, resp: aiohttp.ClientResponse):
         try:

@@ -72,6 +72,12 @@ class Writer:
             committed.set_result(None)  # closed: nothing more is written
         return committed
 
+    def hold(self, session: str | None, model: str, limit: str, seconds: float) -> None:
+        """A request of that Claude Code session waits `seconds` for `model`'s `limit` budget."""
+        if self.board and session:
+            board = self.board
+            self.submit(lambda: board.hold(session, model, limit, seconds))
+
     def _row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> Attempt:
         if self.redact:
             self.redact.row(row)

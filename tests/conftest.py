@@ -117,9 +117,9 @@ def claude_bin() -> Path:
 
 
 async def run_claude(tmp_path: Path, claude: Path, profile: dict, *claude_args: str, timeout: float = 180,
-                     env: dict | None = None):
-    """`freeclaude run --profile p -- ARGS` with the real Claude Code, in a fresh home and project.
-    Returns exit code, stdout, stderr, the freeclaude home and the project directory."""
+                     env: dict | None = None, run_opts: tuple[str, ...] = ()):
+    """`freeclaude run --profile p RUN_OPTS -- ARGS` with the real Claude Code, in a fresh home and
+    project. Returns exit code, stdout, stderr, the freeclaude home and the project directory."""
     home = tmp_path / "fc-home"
     (home / "profiles").mkdir(parents=True, exist_ok=True)
     (home / "profiles" / "p.toml").write_text(tomli_w.dumps(profile))
@@ -133,7 +133,7 @@ async def run_claude(tmp_path: Path, claude: Path, profile: dict, *claude_args: 
                COLUMNS="200", CI="1")
     env.update(extra_env or {})
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "freeclaude", "run", "--profile", "p", "--", *claude_args,
+        sys.executable, "-m", "freeclaude", "run", "--profile", "p", *run_opts, "--", *claude_args,
         cwd=project, env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
     try:

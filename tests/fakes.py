@@ -163,6 +163,7 @@ class Received:
     path: str
     headers: dict
     body: dict
+    raw: bytes = b""  # the body's bytes as they came
 
 
 class Fake:
@@ -186,8 +187,9 @@ class Fake:
         return app
 
     async def _handle(self, request: web.Request):
-        body = await request.json()
-        self.received.append(Received(request.path, dict(request.headers), body))
+        raw = await request.read()
+        body = json.loads(raw)
+        self.received.append(Received(request.path, dict(request.headers), body, raw))
         reply = self.script.pop(0) if self.script else self.default
         if callable(reply) and not hasattr(reply, "send"):
             reply = reply(body)

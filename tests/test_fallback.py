@@ -196,16 +196,52 @@ def test_api_error_retryable():
 # ---------------------------------------------------------------- token budgets
 
 
-async def test_a_declared_tpm_clamps_max_tokens_and_names_the_limit_when_nothing_fits(fake, gateway):
-    fake.default = Json(completion({"content": "ok"}))
+def groq_like(limit: int):
+    """A provider that counts prompt + max_tokens against `limit` tokens a minute, 413 for a request
+    over it, and states the limit in Groq's header on every answer."""
+    def answer(payload):
+        requested = payload["max_tokens"] + sum(len(str(m["content"]).split()) for m in payload["messages"])
+        headers = {"x-ratelimit-limit-tokens": str(limit), "x-ratelimit-remaining-tokens": str(limit),
+                   "x-ratelimit-reset-tokens": "0s"}
+        if requested > limit:
+            return Json({"error": {"message": f"Request too large for model `a` on tokens per minute (TPM): "
+                                              f"Limit {limit}, Requested {requested}, please reduce your message size",
+                                   "type": "tokens", "code": "rate_limit_exceeded"}}, status=413, headers=headers)
+        return Json(completion({"content": "ok"}), headers=headers)
+    return answer
+
+
+async def test_a_declared_tpm_clamps_max_tokens_and_once_the_headers_confirm_it_a_bigger_request_stays_here(fake, gateway):
+    fake.default = groq_like(6000)
     server = await gateway(chain_profile(fake.url, {"a": {"context_window": 131072, "max_output_tokens": 32768, "tpm": 6000}},
                                          ["a"]))
     status, _, _ = await post(server, body(max_tokens=32000))
     assert status == 200 and fake.last.body["max_tokens"] < 6000  # prompt + max_tokens fit the budget
+    # The answer's headers confirmed the profile's 6,000: a bigger request is not sent at all.
     status, _, raw = await post(server, body(text="word " * 9000))
     error = json.loads(raw)["error"]
     assert status == 400 and error["message"].startswith("prompt is too long")
-    assert "6,000 tokens-per-minute limit" in error["message"]
+    assert "6,000 tokens-per-minute limit" in error["message"] and len(fake.received) == 1
+
+
+async def test_a_request_over_an_unconfirmed_tpm_goes_once_and_the_413_names_the_limit(fake, gateway):
+    fake.default = groq_like(6000)
+    server = await gateway(chain_profile(fake.url, {"a": {"context_window": 131072, "max_output_tokens": 32768, "tpm": 6000}},
+                                         ["a"]))
+    for _ in range(2):
+        status, _, raw = await post(server, body(text="word " * 9000))
+        assert status == 400 and json.loads(raw)["error"]["message"].startswith("prompt is too long")
+    assert len(fake.received) == 1  # the probe; then the limit it taught refuses at once
+
+
+async def test_a_bigger_plan_in_the_headers_lifts_the_declared_tpm(fake, gateway):
+    fake.default = groq_like(250_000)
+    server = await gateway(chain_profile(fake.url, {"a": {"context_window": 131072, "max_output_tokens": 32768, "tpm": 6000}},
+                                         ["a"]))
+    status, _, raw = await post(server, body(text="word " * 9000, max_tokens=20000))
+    assert status == 200, raw
+    status, _, raw = await post(server, body(text="word " * 9000, max_tokens=20000))
+    assert status == 200 and [r.body["max_tokens"] for r in fake.received] == [20000, 20000]
 
 
 async def test_an_upstream_token_budget_413_teaches_the_limit_and_retries_clamped(fake, gateway):
@@ -324,3 +360,16 @@ async def test_policy_retry_after_zero_still_pauses():
     attempt, _ = script(ApiError(429, "now", retry_after=0), "answer")
     assert await fallback.run(plan, attempt) == "answer"
     assert t.slept == [MIN_COOLDOWN]
+
+
+async def test_a_429_that_names_no_retry_after_cools_the_model_until_its_headers_reset(fake, gateway):
+    # OpenRouter's 429: X-RateLimit-* only, the reset an epoch time in milliseconds.
+    reset = str(int((time.time() + 1.5) * 1000))
+    fake.queue(Json({"error": {"code": 429, "message": "Rate limit exceeded: free-models-per-min."}}, status=429,
+                    headers={"X-RateLimit-Limit": "20", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}),
+               Json(completion({"content": "ok"})))
+    server = await gateway(chain_profile(fake.url, TWO, ["a"]))
+    start = time.monotonic()
+    status, _, raw = await post(server, body())
+    assert status == 200 and 1.0 < time.monotonic() - start < 10  # not the 20 s of a 429 that says nothing
+    assert len(fake.received) == 2

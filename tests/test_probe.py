@@ -1,6 +1,7 @@
 """`freeclaude profile test` against a loopback upstream that answers each probe like a model would."""
 
 import asyncio
+import io
 import json
 
 import tomli_w
@@ -80,3 +81,28 @@ async def test_profile_test_command_markdown(fake, tmp_path, monkeypatch):
     assert cells[0] == "`fake:up-model`" and cells[1] == "opus, sonnet, haiku, fable"
     assert cells[2] == "100%" and cells[3] == "50%" and cells[4].endswith(" ms")  # the Tokyo call is wrong
     assert "profile p, freeclaude" in cells[7]
+
+
+async def test_profile_test_prints_what_the_provider_stated_of_the_plan(tmp_path, monkeypatch):
+    """Against the Groq emulator on the Developer plan, the groq template unchanged: the table and
+    the JSON say the plan's limits as Groq's headers state them, beside the template's."""
+    from freeclaude import profiles
+    from tests.emulators import emulate, pointed
+
+    emulator, server, url = await emulate("groq")
+    emulator.paid_plan()
+    try:
+        data, env = pointed(profiles.templates()["groq"], url, emulator.key)
+        for var, value in env.items():
+            monkeypatch.setenv(var, value)
+        monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path))
+        results = await probe.run(profiles.parse(data, "groq", "groq"), Console(file=open("/dev/null", "w")), rounds=1)
+    finally:
+        await server.close()
+    stated = results[0]["limits"]
+    assert (stated["tpm"]["stated"], stated["tpm"]["profile"]) == (250_000, 8000)
+    assert (stated["rpd"]["stated"], stated["rpd"]["profile"]) == (500_000, 1000) and stated["rpd"]["remaining"] < 500_000
+    console = Console(file=io.StringIO(), width=400)
+    console.print(probe.table(results))
+    assert "rpd 500,000 (profile 1,000), 499,99" in console.file.getvalue()
+    assert "tpm 250,000 (profile 8,000), 2" in console.file.getvalue()

@@ -43,3 +43,40 @@ def test_a_named_tier_is_planned_again_on_its_own_chain():
     again = router.replan(plan)
     assert [c.model.name for c in again.candidates] == ["eyes"] and again.candidates[0].max_tokens < 8192
     assert [c.model.name for c in router.replan(router.plan("vision", 1000, 2048)).candidates] == ["text"]
+
+
+def reserving(tpm: int, **model) -> object:
+    return chain_profile("http://x/v1", {"m": {"context_window": 131072, "max_output_tokens": 32768, "tpm": tpm,
+                                               "quirks": {"reserves_max_tokens": True}, **model}}, ["m"])
+
+
+def test_a_provider_that_reserves_max_tokens_gets_a_bounded_ask_and_a_ceiling():
+    p = reserving(30000)
+    [cand] = Router(p).plan("claude-opus-5-5", 4000, 32000).candidates
+    assert (cand.max_tokens, cand.ceiling) == (30000 // 8, 30000 - 4000 - 200)
+    plain = chain_profile("http://x/v1", {"m": {"context_window": 131072, "max_output_tokens": 32768, "tpm": 30000}}, ["m"])
+    [cand] = Router(plain).plan("claude-opus-5-5", 4000, 32000).candidates
+    assert cand.max_tokens == cand.ceiling == 30000 - 4000 - 200
+    [small] = Router(reserving(8000)).plan("claude-opus-5-5", 1000, 32000).candidates
+    assert small.max_tokens == 1024  # never below BOUND_MIN
+    [short] = Router(p).plan("claude-opus-5-5", 1000, 512).candidates
+    assert short.max_tokens == short.ceiling == 512
+
+
+def test_a_prompt_over_an_unconfirmed_tpm_is_a_probe_and_a_confirmed_one_refuses():
+    from freeclaude.limits import Pacer
+    from freeclaude.ratelimit_headers import Reading
+    from freeclaude.translate.errors import ApiError
+
+    p = reserving(8000)
+    pacer = Pacer(p)
+    router = Router(p, budgets=pacer)
+    [probe] = router.plan("claude-opus-5-5", 12000, 32000).candidates
+    assert probe.probe and probe.max_tokens == 1024 and probe.ceiling > 8000
+    pacer.scope(probe.model).observe({"tpm": Reading(8000, 8000, 0.0)}, sent=0.0)
+    with pytest.raises(ApiError) as e:
+        router.plan("claude-opus-5-5", 12000, 32000)
+    assert "prompt is too long" in e.value.message and "8,000 tokens-per-minute limit" in e.value.message
+    pacer.scope(probe.model).observe({"tpm": Reading(250_000, 250_000, 0.0)}, sent=1.0)
+    [cand] = router.plan("claude-opus-5-5", 12000, 32000).candidates
+    assert not cand.probe and cand.max_tokens == 250_000 // 8

@@ -3,8 +3,10 @@ statusline`, run as Claude Code runs it (its session JSON on stdin, as 2.1.330 s
 the model that answered, tokens, cost against Anthropic's price, fallbacks and cooldowns; any
 failure prints nothing and exits 0. And when `run` gives Claude Code one, and when it does not."""
 
+import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -69,6 +71,22 @@ async def test_a_fallback_and_a_cooldown_show(tmp_path, fake, gateway):
     assert line.startswith("fake:b (fallback #1) · ") and line.rstrip().endswith("· cooling: fake:a 30s")
     state = read(str(tmp_path), SESSION)
     assert state["requests"] == 1  # two attempts, one request
+
+
+async def test_a_limit_holding_a_request_back_shows_while_it_waits(tmp_path, fake, gateway):
+    # The answer says nothing is left of the minute's requests for 4 s more.
+    spent = {"x-ratelimit-limit-requests": "30", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "4s"}
+    fake.default = Json(completion({"content": "ok"}), headers=spent)
+    server = await gateway(profile(fake.url), state_dir=tmp_path)
+    assert await ask(server) == 200
+    waiting = asyncio.create_task(ask(server))
+    await asyncio.sleep(0.5)
+    server.flush()
+    line = statusline(tmp_path, json.dumps(CAPTURE)).stdout.decode()
+    assert re.search(r" · waiting: fake:up-model requests/min [1-4]s$", line.rstrip()), line
+    assert await waiting == 200 and len(fake.received) == 2
+    server.flush()
+    assert "waiting" not in statusline(tmp_path, json.dumps(CAPTURE)).stdout.decode()
 
 
 def test_render_matches_the_main_loops_model():

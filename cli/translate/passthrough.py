@@ -8,13 +8,28 @@ from freeclaude.translate.request import reminder, strip_billing, text_of
 def for_passthrough(body: dict, model: Model, max_tokens: int) -> dict:
     """The client's request for a Messages upstream: its model and output cap, no billing line,
     late system messages folded where the upstream refuses them, and no thinking we signed (an
-    upstream can only verify its own signatures; ours carry state for Chat Completions models)."""
-    out = dict(body, model=model.name, max_tokens=max_tokens)
+    upstream can only verify its own signatures; ours carry state for Chat Completions models).
+    Consecutive requests of a session are the same bytes up to the new turn: the system prompt
+    and tools go before the messages, what may change (max_tokens) after them, and a message's
+    text is always a list of blocks (Claude Code sends one message as a string in one request
+    and as a block with a cache marker in the next)."""
+    out = {key: body[key] for key in _FIRST if key in body}
+    out["model"] = model.name
     if "system" in out:
         out["system"] = strip_billing(out["system"])
-    messages = [_without_our_thinking(m) for m in out["messages"]]
+    messages = [_as_blocks(_without_our_thinking(m)) for m in body["messages"]]
     out["messages"] = fold_system(messages) if model.quirks.merge_system else messages
+    out.update((key, value) for key, value in body.items() if key not in out)
+    out["max_tokens"] = max_tokens
     return out
+
+
+_FIRST = ("model", "system", "tools", "tool_choice")  # what a session keeps from one request to the next
+
+
+def _as_blocks(message: dict) -> dict:
+    content = message.get("content")
+    return dict(message, content=[{"type": "text", "text": content}]) if isinstance(content, str) and content else message
 
 
 def _without_our_thinking(m: dict) -> dict:

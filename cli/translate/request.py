@@ -29,21 +29,12 @@ def strip_billing(system):
 
 
 def to_openai(body: dict, model: Model, names: ToolNames, *, stream: bool, max_tokens: int) -> dict:
-    """The Chat Completions request for `model`; `max_tokens` is already clamped by the caller."""
+    """The Chat Completions request for `model`; `max_tokens` is already clamped by the caller.
+    What stays the same through a session comes first, the messages next, what may change from
+    one request to the next (max_tokens) after them: consecutive requests of a session are the
+    same bytes up to the new turn."""
     q = model.quirks
-    out: dict = {**model.extra_body, "model": model.name, "messages": _messages(body, model, names)}
-    out[q.max_tokens_field] = max_tokens
-    if stream:
-        out["stream"] = True
-        if q.stream_options:
-            out["stream_options"] = {"include_usage": True}
-    for key in ("temperature", "top_p"):
-        if body.get(key) is not None:
-            out[key] = body[key]
-    if "temperature" not in out and model.temperature is not None:
-        out["temperature"] = model.temperature
-    if body.get("stop_sequences"):
-        out["stop"] = body["stop_sequences"][:4]  # the OpenAI limit
+    out: dict = {**model.extra_body, "model": model.name}
     tools = [t for t in (function(t, q, names) for t in body.get("tools") or ()) if t]
     tc = body.get("tool_choice") or {}
     if tools:
@@ -57,6 +48,19 @@ def to_openai(body: dict, model: Model, names: ToolNames, *, stream: bool, max_t
         effort = reasoning_effort(body)
         if effort:
             out["reasoning_effort"] = effort
+    for key in ("temperature", "top_p"):
+        if body.get(key) is not None:
+            out[key] = body[key]
+    if "temperature" not in out and model.temperature is not None:
+        out["temperature"] = model.temperature
+    if body.get("stop_sequences"):
+        out["stop"] = body["stop_sequences"][:4]  # the OpenAI limit
+    out["messages"] = _messages(body, model, names)
+    out[q.max_tokens_field] = max_tokens
+    if stream:
+        out["stream"] = True
+        if q.stream_options:
+            out["stream_options"] = {"include_usage": True}
     return out
 
 

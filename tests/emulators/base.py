@@ -25,6 +25,16 @@ def count(obj) -> int:
     return max(1, len(json.dumps(obj, ensure_ascii=False)) // 4)
 
 
+def within(turn: Turn, limit) -> Turn | None:
+    """The turn as a model stopped by max_tokens leaves it, or None when it fits: reasoning, then
+    text, about four characters a token, and no tool call (the cut fell before or inside it)."""
+    if not isinstance(limit, int) or count(asdict(turn)) <= limit:
+        return None
+    room = max(0, limit - count(asdict(Turn()))) * 4  # characters, as count() reckons them
+    reasoning = turn.reasoning[:room]
+    return Turn(reasoning=reasoning, text=turn.text[:room - len(reasoning)])
+
+
 def new_id(prefix: str) -> str:
     return prefix + uuid.uuid4().hex[:24]
 
@@ -76,6 +86,11 @@ class _Emulator:
             self.rejected.append((resp.status, resp.text or ""))
         return resp
 
+    def limit_headers(self, body) -> dict:
+        """The rate-limit headers this provider sends with its answer to `body` (refused or not),
+        after the request was counted; none by default."""
+        return {}
+
     # the message this provider gives for a body that is not JSON
     unparsable = "We could not parse the JSON body of your request."
 
@@ -92,16 +107,18 @@ class _Emulator:
         if body is None:
             return self.invalid(self.unparsable)
         refused = self.check(body)
+        extra = self.limit_headers(body)
         if refused is not None:
+            refused.headers.update(extra)
             return refused
         turn = self.brain(self.view(body))
         if not body.get("stream"):
             reply = self.message(turn, body)
             self.issued(turn, body)
-            return web.json_response(reply)
+            return web.json_response(reply, headers=extra)
         frames = self.frames(turn, body)
         self.issued(turn, body)
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", **extra})
         await resp.prepare(request)
         for frame in frames:
             await resp.write(frame)

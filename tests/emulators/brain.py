@@ -76,3 +76,29 @@ class Writer:
 
 def default_brain(view: View) -> Turn:
     return probe_answer(view) or Turn(text="OK")
+
+
+class WriteRead:
+    """Claude Code's three-step loop: asked to write a file and read it back (the file named in
+    the prompt), it writes it (with Write, or with Bash where Claude Code's minimal mode has no
+    Write), reads it with Read, then says what it holds."""
+
+    def __init__(self, project, name: str = "notes.txt", content: str = "hello from a free plan") -> None:
+        self.project, self.name, self.content = project, name, content
+
+    def __call__(self, view: View) -> Turn:
+        probe = probe_answer(view)
+        if probe:
+            return probe
+        tools = set(view.tools)
+        if self.name not in view.user or "Read" not in tools or not tools & {"Write", "Bash"}:
+            return Turn(text="OK")
+        path = str(self.project / self.name)
+        if not view.results:
+            write = (Call("Write", {"file_path": path, "content": self.content + "\n"}) if "Write" in tools
+                     else Call("Bash", {"command": f"printf '{self.content}\\n' > '{path}'", "description": "Write the file"}))
+            return Turn(reasoning="First write the file.", text=f"Writing {self.name}.", calls=[write])
+        if len(view.results) == 1:
+            return Turn(reasoning="Now read it back.", calls=[Call("Read", {"file_path": path})])
+        said = self.content if self.content in view.results[-1] else "something else"
+        return Turn(reasoning="It is read.", text=f"{self.name} says: {said}")

@@ -11,7 +11,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from .base import OpenAIEmulator, count, json_error
+from .base import OpenAIEmulator, count, json_error, within
 from .brain import Turn
 
 # The window each limit refills over, in seconds.
@@ -28,6 +28,15 @@ def requested_output(body: dict) -> int | None:
         if isinstance(body.get(key), int):
             return body[key]
     return None
+
+
+def cut_off(message, turn: Turn, body: dict, shown) -> dict:
+    """A whole answer (`message(turn, body)`) as max_tokens leaves it: finish_reason "length"."""
+    cut = within(turn, requested_output(body))
+    reply = message(shown(cut or turn, body), body)
+    if cut:
+        reply["choices"][0]["finish_reason"] = "length"
+    return reply
 
 
 def raw_think(turn: Turn) -> Turn:
@@ -99,9 +108,14 @@ QUOTA_ERRORS = {
     "tph": ("Tokens per hour limit exceeded - too many tokens processed.", "token_quota_exceeded"),
     "tpd": ("Tokens per day limit exceeded - too many tokens processed.", "token_quota_exceeded"),
 }
-# RL lists these headers on every response; it documents no Retry-After.
+# RL documents no Retry-After; a 429 names the reset of the budget it broke.
 RESET_HEADERS = {"rpm": "x-ratelimit-reset-requests-minute", "tpm": "x-ratelimit-reset-tokens-minute",
                  "tph": "x-ratelimit-reset-tokens-hour", "tpd": "x-ratelimit-reset-tokens-day"}
+# RL: "we inject several custom headers into every API response": the limit, what remains and the
+# reset, in seconds, of the requests per day and the tokens per minute. In RL's example both resets
+# end in the same fraction (33011.382867097855 and 11.382867097854614): they count to the next
+# day and minute on the clock, while the buckets themselves refill continuously.
+EVERY_ANSWER = {"rpd": "requests-day", "tpm": "tokens-minute"}
 
 # Fields that are a 400 on Cerebras, per a client library's guide
 # (hexdocs.pm/req_llm/cerebras.html, checked 2026-12-01); not found in the stored Cerebras docs.
@@ -126,9 +140,9 @@ class Cerebras(OpenAIEmulator):
         self.quota = Quota(clock)
 
     def paid_plan(self) -> None:
-        """The Developer tier: far above one session (RL, the old template's 1K requests and 1M
-        tokens a minute on gpt-oss-120b), so no budget binds here; the other rules stay."""
-        self.limits = {}
+        """The Developer tier: 1K requests and 1M tokens a minute on gpt-oss-120b (RL, as the old
+        template had it), far above one session; the other rules stay."""
+        self.limits = {"rpm": 1000, "tpm": 1_000_000}
 
     def check_auth(self, request):
         if request.headers.get("Authorization") != f"Bearer {self.key}":
@@ -187,6 +201,18 @@ class Cerebras(OpenAIEmulator):
                          {RESET_HEADERS[over.limit]: f"{reset:.3f}"})
         return None
 
+    def limit_headers(self, body) -> dict:
+        if not isinstance(body, dict) or body.get("model") not in self.models:
+            return {}
+        out, now = {}, self.quota.clock()
+        for name, suffix in EVERY_ANSWER.items():
+            if name in self.limits:
+                value = self.limits[name]
+                out[f"x-ratelimit-limit-{suffix}"] = str(value)
+                out[f"x-ratelimit-remaining-{suffix}"] = str(int(self.quota.level(body["model"], name, value)))
+                out[f"x-ratelimit-reset-{suffix}"] = repr(WINDOWS[name] - now % WINDOWS[name])
+        return out
+
     def shown(self, turn: Turn, body: dict) -> Turn:
         return raw_think(turn) if self.models[body["model"]]["reasoning"] == "raw" else turn
 
@@ -195,7 +221,12 @@ class Cerebras(OpenAIEmulator):
         return {"reasoning": text}
 
     def chunks(self, turn: Turn, body: dict) -> list[dict]:
+        cut = within(turn, requested_output(body))  # an answer stopped by max_completion_tokens
+        turn = cut or turn
         out = super().chunks(self.shown(turn, body), body)
+        for c in out:
+            if cut and c["choices"] and c["choices"][0]["finish_reason"]:
+                c["choices"][0]["finish_reason"] = "length"
         # Usage (with time_info) rides on the last chunk whether or not include_usage was asked
         # for (unverified: the API reference shows it on whole responses only).
         if not (body.get("stream_options") or {}).get("include_usage"):
@@ -203,7 +234,7 @@ class Cerebras(OpenAIEmulator):
         return out
 
     def message(self, turn: Turn, body: dict) -> dict:
-        return super().message(self.shown(turn, body), body)
+        return cut_off(super().message, turn, body, self.shown)
 
 
 TEMPLATES = {"cerebras": Cerebras}

@@ -97,3 +97,27 @@ def test_quota_refills_evenly():
     clock.now = 30
     assert quota.admit("m", {"tpm": 60}, 30) is None
     assert quota.admit("m", {"tpm": 60}, 61).wait == float("inf")
+
+
+async def test_every_answer_states_the_minute_and_counts_to_the_next_one_on_the_clock(emu):
+    emu.clock.now = 1000.25  # 40 s past a minute on the clock
+    h = (await emu.post(body(max_completion_tokens=10_000))).headers
+    used = 30_000 - int(h["x-ratelimit-remaining-tokens-minute"])
+    assert h["x-ratelimit-limit-tokens-minute"] == "30000" and 10_000 < used < 10_100
+    assert float(h["x-ratelimit-reset-tokens-minute"]) == pytest.approx(19.75)
+    assert "x-ratelimit-limit-requests-day" not in h  # the free trial has no requests-per-day budget
+    emu.clock.now += 10  # refilled 5,000 since, continuously
+    h = (await emu.post(body(max_completion_tokens=40_000))).headers  # refused (over the output cap): stated all the same
+    assert int(h["x-ratelimit-remaining-tokens-minute"]) == 30_000 - used + 5_000
+    emu.paid_plan()
+    assert (await emu.post(body())).headers["x-ratelimit-limit-tokens-minute"] == "1000000"
+
+
+async def test_an_answer_longer_than_max_completion_tokens_stops_there(emu):
+    from tests.emulators.brain import Turn
+
+    emu.brain = lambda view: Turn(text="word " * 400)
+    reply = await (await emu.post(body(max_completion_tokens=100))).json()
+    assert reply["choices"][0]["finish_reason"] == "length" and len(reply["choices"][0]["message"]["content"]) <= 400
+    chunks = await events(await emu.post(body(max_completion_tokens=100, stream=True)))
+    assert chunks[-1]["choices"][0]["finish_reason"] == "length"

@@ -98,3 +98,87 @@ async def test_qwen_reasoning_is_raw_without_tools_and_parsed_with_them(emu):
     emu.brain = lambda view: Turn(reasoning="hm", text="ok")
     raw = await (await emu.post(body(model="qwen/qwen3.8-27b"))).json()
     assert raw["choices"][0]["message"]["content"] == "<think>\nhm\n</think>\n\nok"
+
+
+async def test_every_answer_carries_the_plan_in_the_headers(emu):
+    ok = await emu.post(body(max_tokens=1000))
+    h = ok.headers
+    assert (h["x-ratelimit-limit-requests"], h["x-ratelimit-remaining-requests"]) == ("1000", "999")  # per day
+    used = 8000 - int(h["x-ratelimit-remaining-tokens"])
+    assert h["x-ratelimit-limit-tokens"] == "8000" and 1000 < used < 1100  # prompt + max_tokens, per minute
+    assert h["x-ratelimit-reset-tokens"] == "1m0s" and h["x-ratelimit-reset-requests"] == "1m26.4s"
+    assert "retry-after" not in h
+    emu.clock.now += 12.34
+    assert (await emu.post(body(max_tokens=1000))).headers["x-ratelimit-reset-tokens"] == "1m0s"
+    emu.clock.now += 50
+    h = (await emu.post(body(max_tokens=99_000))).headers  # refused (a 400 here): the headers still come
+    assert h["x-ratelimit-reset-tokens"] == "10s" and int(h["x-ratelimit-remaining-tokens"]) == 8000 - used
+    assert (await emu.post(body(max_tokens=8000))).headers["x-ratelimit-limit-tokens"] == "8000"  # the 413 too
+
+
+async def test_the_minute_rolls_and_a_429_says_when_the_oldest_leaves(emu):
+    assert (await emu.post(body(max_tokens=5000))).status == 200
+    emu.clock.now = 20
+    assert (await emu.post(body(max_tokens=2000))).status == 200
+    emu.clock.now = 45  # a refill would have given 5,000 back by now; the window gives nothing until 60 s
+    resp = await emu.post(body(max_tokens=2000))
+    assert resp.status == 429 and resp.headers["retry-after"] == "15"
+    assert "Please try again in 15s." in (await resp.json())["error"]["message"]
+    emu.clock.now = 60
+    assert (await emu.post(body(max_tokens=2000))).status == 200
+
+
+def long_conversation(turns: int) -> list[dict]:
+    out = [{"role": "system", "content": "You are a careful assistant. " * 400}]
+    for i in range(turns):
+        out += [{"role": "user", "content": f"Question {i}?"}, {"role": "assistant", "content": f"Answer {i}."}]
+    return out + [{"role": "user", "content": "And now?"}]
+
+
+async def test_a_repeated_prefix_is_cached_and_cached_tokens_stop_counting_once_answered(emu):
+    emu.paid_plan({"tpm": 20_000})
+    first = await (await emu.post(dict(body(max_tokens=100), messages=long_conversation(1)))).json()
+    assert first["usage"]["prompt_tokens_details"]["cached_tokens"] == 0
+    resp = await emu.post(dict(body(max_tokens=100), messages=long_conversation(2)))
+    usage = (await resp.json())["usage"]
+    cached = usage["prompt_tokens_details"]["cached_tokens"]
+    assert cached >= 2500 and cached % 256 == 0 and cached < usage["prompt_tokens"]
+    # counted whole when admitted; the cached part given back once answered
+    after = 20_000 - 2 * 100 - first["usage"]["prompt_tokens"] - usage["prompt_tokens"] + cached
+    assert int(resp.headers["x-ratelimit-remaining-tokens"]) == after - cached
+    resp = await emu.post(body(max_tokens=1))
+    third = (await resp.json())["usage"]["prompt_tokens"]
+    assert int(resp.headers["x-ratelimit-remaining-tokens"]) == after - third - 1
+    resp = await emu.post(body(model="qwen/qwen3.8-27b", max_tokens=100))
+    assert "prompt_tokens_details" not in (await resp.json())["usage"]  # Qwen is not on the caching list
+
+
+async def test_the_developer_plan_states_its_own_limits(emu):
+    emu.paid_plan()
+    h = (await emu.post(body(max_tokens=30_000))).headers
+    assert (h["x-ratelimit-limit-tokens"], h["x-ratelimit-limit-requests"]) == ("250000", "500000")
+
+
+@pytest.mark.parametrize("seconds, text", [(0.12, "120ms"), (7.66, "7.66s"), (179.56, "2m59.56s"), (360, "6m0s"),
+                                           (3723.5, "1h2m3.5s")])
+def test_durations_as_groq_writes_them(seconds, text):
+    from tests.emulators.groq import go_duration
+
+    assert go_duration(seconds) == text
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_an_answer_longer_than_max_tokens_stops_there(emu, stream):
+    emu.brain = lambda view: Turn(reasoning="think " * 50, text="word " * 400)
+    payload = body(max_tokens=200, stream=stream, stream_options={"include_usage": True} if stream else None)
+    resp = await emu.post({k: v for k, v in payload.items() if v is not None})
+    if stream:
+        chunks = await events(resp)
+        finish = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]]
+        text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+        completion = chunks[-1]["usage"]["completion_tokens"]
+    else:
+        reply = await resp.json()
+        finish, text = [reply["choices"][0]["finish_reason"]], reply["choices"][0]["message"]["content"]
+        completion = reply["usage"]["completion_tokens"]
+    assert finish == ["length"] and 0 < len(text) < 2000 and completion <= 200
