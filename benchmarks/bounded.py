@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from freeclaude import profiles  # noqa: E402
-from tests.conftest import CLAUDE, run_claude  # noqa: E402
-from tests.emulators import emulate, pointed  # noqa: E402
-from tests.emulators.cerebras import prompt_tokens, requested_output  # noqa: E402
-from tests.support.capture_session import PROMPT, Session  # noqa: E402
+from freeclaude.profiles import store
+from tests.conftest import CLAUDE, run_claude
+from tests.emulators import emulate, pointed
+from tests.emulators.cerebras import prompt_tokens, requested_output
+from tests.support.capture_session import PROMPT, Session
 
 
 async def run(name: str, bounded: bool, lean: str | None, claude_args: list[str]) -> dict:
@@ -33,7 +33,7 @@ async def run(name: str, bounded: bool, lean: str | None, claude_args: list[str]
     project = tmp / "project"
     project.mkdir()
     emulator, server, url = await emulate(name, Session(project))
-    data, env = pointed(profiles.templates()[name], url, emulator.key)
+    data, env = pointed(store.templates()[name], url, emulator.key)
     if not bounded:
         data = copy.deepcopy(data)
         data["providers"][name]["quirks"]["reserves_max_tokens"] = False

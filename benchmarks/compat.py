@@ -19,8 +19,9 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from freeclaude import probe, profiles  # noqa: E402
-from tests.emulators import emulate, pointed  # noqa: E402
+from freeclaude.diagnose import probe
+from freeclaude.profiles import schema, store
+from tests.emulators import emulate, pointed
 
 
 async def row(name: str, data: dict, rounds: int) -> list[str]:
@@ -28,7 +29,7 @@ async def row(name: str, data: dict, rounds: int) -> list[str]:
     try:
         pointed_data, env = pointed(data, url, emulator.key)
         os.environ.update(env)
-        results = await probe.run(profiles.parse(pointed_data, name, name), Console(file=io.StringIO()), rounds=rounds)
+        results = await probe.run(schema.parse(pointed_data, name, name), Console(file=io.StringIO()), rounds=rounds)
     finally:
         await server.close()
     return probe.markdown(results, f"template {name} vs its emulator").splitlines()[2:]
@@ -37,7 +38,7 @@ async def row(name: str, data: dict, rounds: int) -> list[str]:
 async def main(rounds: int) -> None:
     os.environ["FREECLAUDE_HOME"] = tempfile.mkdtemp(prefix="freeclaude-compat-")
     print(probe.MARKDOWN_HEADER)
-    for name, data in profiles.templates().items():
+    for name, data in store.templates().items():
         for line in await row(name, data, rounds):
             print(line)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from overhead import TOKEN, cpu_seconds, free_port, pct, wait_for  # noqa: E402
+from overhead import TOKEN, cpu_seconds, free_port, pct, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PARALLEL_ROUNDS = 30
@@ -37,7 +37,7 @@ KINDS = ("waits", "does not wait")
 
 def gateway_main(port: int, wait: bool) -> None:
     if not wait:
-        from freeclaude import writer
+        from freeclaude.gateway import writer
 
         def row(self, row, notes, cooling) -> asyncio.Future:
             self.submit(lambda: self._row(row, notes, cooling))

@@ -40,8 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from freeclaude import profiles  # noqa: E402
-from freeclaude.lean import LEVELS  # noqa: E402
+from freeclaude.claude.lean import LEVELS  # noqa: E402
+from freeclaude.profiles import schema, store  # noqa: E402
 from freeclaude.translate.tokens import count_text  # noqa: E402
 
 FIGURES = ROOT / "benchmarks" / "lean-figures.json"
@@ -178,7 +178,7 @@ async def session(level: str, claude: Path, work: Path) -> dict:
 
 def _limits(name: str, data: dict):
     """The limits of the model a template's Claude Code main loop runs on (opus's first), if any."""
-    p = profiles.parse(data, name, name)
+    p = schema.parse(data, name, name)
     model = p.chain("opus")[0]
     provider = p.provider(model).limits
     merged = {k: getattr(model.limits, k) or getattr(provider, k) for k in ("rpm", "rpd", "tpm", "tph", "tpd")}
@@ -275,7 +275,7 @@ def llama(runs: int) -> None:
         results: dict[str, list[tuple[float, float, int]]] = {}
         for i in range(runs):
             for level in ("minimal", "off"):
-                data = profiles.template("llamacpp")
+                data = store.template("llamacpp")
                 data["lean"] = level
                 data["providers"]["llamacpp"]["base_url"] = f"http://127.0.0.1:{port}/v1"
                 data["providers"]["llamacpp"]["models"]["local"].update(context_window=24576, max_output_tokens=256,
@@ -349,7 +349,7 @@ def main() -> None:
         return
     if not args.table:
         FIGURES.write_text(json.dumps(asyncio.run(measure(args.claude)), indent=1) + "\n")
-    text = table(json.loads(FIGURES.read_text()), profiles.templates())
+    text = table(json.loads(FIGURES.read_text()), store.templates())
     print(text)
     if args.readme:
         write_readme(text)

@@ -69,7 +69,7 @@ def upstream_main(port: int) -> None:
 
 def forwarder_main(port: int, upstream_port: int) -> None:
     """Posts what it is sent to the upstream, and streams the upstream's bytes back as they come."""
-    from freeclaude import eventloop
+    from freeclaude.gateway import eventloop
 
     target = f"http://127.0.0.1:{upstream_port}/v1/chat/completions"
 
@@ -226,7 +226,7 @@ def per_call_us(fn, n: int) -> float:
 
 
 def in_process() -> dict:
-    from freeclaude.providers import Model
+    from freeclaude.profiles.providers import Model
     from freeclaude.translate import sse
     from freeclaude.translate.repeats import Repeats
     from freeclaude.translate.request import to_openai
@@ -297,9 +297,9 @@ def startup(env: dict) -> dict:
 def statusline(tmp: Path) -> dict:
     """`freeclaude statusline` as Claude Code 2.1.330 runs it: the command `run` gives it, the
     session JSON it sends on stdin, the state file the gateway keeps for that session."""
-    from freeclaude.ledger import Attempt
-    from freeclaude.sessions import DIR_ENV, Board
-    from freeclaude.statusline import command
+    from freeclaude.claude.sessions import DIR_ENV, Board
+    from freeclaude.claude.statusline import command
+    from freeclaude.usage.ledger import Attempt
 
     stdin = json.loads((ROOT / "tests" / "captures" / "claude-code-2.1.330-statusline.json").read_text())["stdin"]
     Board(str(tmp / "sessions")).record(Attempt(

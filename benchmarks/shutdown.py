@@ -31,7 +31,7 @@ import aiohttp
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from overhead import TOKEN, free_port, wait_for  # noqa: E402
+from overhead import TOKEN, free_port, wait_for
 
 CHUNK_S = 0.05
 

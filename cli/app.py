@@ -3,15 +3,15 @@ when it runs, so that no command pays for another's imports (aiohttp, rich, sqli
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
 
 from freeclaude import __version__
-from freeclaude.config import BACKGROUND_PORT, GRACE_S
+from freeclaude.claude.lean import LEVELS
 from freeclaude.errors import FreeclaudeError
-from freeclaude.lean import LEVELS
+from freeclaude.gateway.config import BACKGROUND_PORT, GRACE_S
 
 
 class _Group(TyperGroup):
@@ -49,7 +49,7 @@ app.add_typer(profile_app, name="profile")
 ide_app = typer.Typer(no_args_is_help=True, help="Point Claude Code, VS Code or JetBrains at the background gateway.")
 app.add_typer(ide_app, name="ide")
 
-ProfileOpt = Annotated[Optional[str], typer.Option("--profile", help="Profile to use (default: the default profile).")]
+ProfileOpt = Annotated[str | None, typer.Option("--profile", help="Profile to use (default: the default profile).")]
 
 
 def _version(value: bool) -> None:
@@ -63,7 +63,7 @@ def _root(
     version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Print the version.")] = False,
 ) -> None:
-    from freeclaude import home
+    from freeclaude.service import home
 
     home.secure()
 
@@ -82,7 +82,7 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary at exit.")] = False,
     no_statusline: Annotated[bool, typer.Option("--no-statusline",
                                                 help="Leave Claude Code's status line alone.")] = False,
-    lean: Annotated[Optional[Lean], typer.Option(help="How much of Claude Code's own prompt reaches the model "
+    lean: Annotated[Lean | None, typer.Option(help="How much of Claude Code's own prompt reaches the model "
                                                       "(default: the profile's lean).")] = None,
 ) -> None:
     """Run Claude Code through freeclaude. Arguments after the options (or after --) go to claude."""
@@ -97,10 +97,10 @@ def serve(
     profile: ProfileOpt = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (default: any free one).")] = 0,
-    token: Annotated[Optional[str], typer.Option(
+    token: Annotated[str | None, typer.Option(
         help="Token clients must send (default: --token-file, else $FREECLAUDE_TOKEN, else a new random one). "
              "Other users of the machine see it in `ps`: prefer --token-file.")] = None,
-    token_file: Annotated[Optional[Path], typer.Option(help="A file holding the token clients must send.")] = None,
+    token_file: Annotated[Path | None, typer.Option(help="A file holding the token clients must send.")] = None,
     grace: Annotated[float, typer.Option(
         help="On SIGTERM or Ctrl-C, seconds answers in flight get to finish before they are ended.")] = GRACE_S,
     background: Annotated[bool, typer.Option("--background", hidden=True)] = False,  # what `start` runs
@@ -149,7 +149,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 @app.command()
 def env(
-    shell: Annotated[Optional[Shell], typer.Option(help="Syntax (default: powershell on Windows, fish under fish, else sh).")] = None,
+    shell: Annotated[Shell | None, typer.Option(help="Syntax (default: powershell on Windows, fish under fish, else sh).")] = None,
 ) -> None:
     """Export lines for the background gateway: eval "$(freeclaude env)"."""
     from freeclaude.commands import env
@@ -197,7 +197,7 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 @app.command()
 def statusline() -> None:
     """Claude Code's statusLine command: reads its session JSON on stdin, prints one line."""
-    from freeclaude import statusline
+    from freeclaude.claude import statusline
 
     statusline.main()
 
@@ -208,14 +208,14 @@ def statusline() -> None:
 @profile_app.command("add")
 def profile_add(
     name: str,
-    template: Annotated[Optional[str], typer.Option(help="Start from a built-in template (see `profile templates`).")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="Upstream API: openai or anthropic.")] = None,
-    base_url: Annotated[Optional[str], typer.Option("--base-url", help="Upstream base URL.")] = None,
-    api_key_env: Annotated[Optional[str], typer.Option("--api-key-env", help="Environment variable holding the key.")] = None,
-    opus: Annotated[Optional[list[str]], typer.Option(help="Model for opus; repeat for a fallback chain.")] = None,
-    sonnet: Annotated[Optional[list[str]], typer.Option(help="Model for sonnet; repeat for a fallback chain.")] = None,
-    haiku: Annotated[Optional[list[str]], typer.Option(help="Model for haiku; repeat for a fallback chain.")] = None,
-    fable: Annotated[Optional[list[str]], typer.Option(help="Model for fable (default: the opus chain); repeat for a fallback chain.")] = None,
+    template: Annotated[str | None, typer.Option(help="Start from a built-in template (see `profile templates`).")] = None,
+    kind: Annotated[str | None, typer.Option(help="Upstream API: openai or anthropic.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Upstream base URL.")] = None,
+    api_key_env: Annotated[str | None, typer.Option("--api-key-env", help="Environment variable holding the key.")] = None,
+    opus: Annotated[list[str] | None, typer.Option(help="Model for opus; repeat for a fallback chain.")] = None,
+    sonnet: Annotated[list[str] | None, typer.Option(help="Model for sonnet; repeat for a fallback chain.")] = None,
+    haiku: Annotated[list[str] | None, typer.Option(help="Model for haiku; repeat for a fallback chain.")] = None,
+    fable: Annotated[list[str] | None, typer.Option(help="Model for fable (default: the opus chain); repeat for a fallback chain.")] = None,
     default: Annotated[bool, typer.Option("--default", help="Make it the default profile.")] = False,
 ) -> None:
     """Add a profile (or replace one of the same name)."""
@@ -283,8 +283,8 @@ def profile_test(
 
 @app.command()
 def stats(
-    since: Annotated[Optional[str], typer.Option(help="Only the last span (30m, 12h, 7d, 2w) or since a date.")] = None,
-    profile: Annotated[Optional[str], typer.Option(help="Only this profile.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only the last span (30m, 12h, 7d, 2w) or since a date.")] = None,
+    profile: Annotated[str | None, typer.Option(help="Only this profile.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Usage history: tokens, cost and what Anthropic would have charged."""

@@ -12,7 +12,7 @@ def main() -> None:
         print(__version__)
         return
     if sys.argv[1:] == ["statusline"]:
-        from freeclaude import statusline
+        from freeclaude.claude import statusline
 
         statusline.main()
         return

@@ -9,9 +9,9 @@ import anthropic
 import pytest
 import tomli_w
 
-from freeclaude.ledger import Ledger
-from freeclaude.config import Config
-from freeclaude.server import Server
+from freeclaude.gateway.config import Config
+from freeclaude.gateway.server import Server
+from freeclaude.usage.ledger import Ledger
 from tests.fakes import Fake
 
 # Real outside programs take their time: Claude Code against a 135M model on 2 cores makes up to
@@ -138,7 +138,7 @@ async def run_claude(tmp_path: Path, claude: Path, profile: dict, *claude_args: 
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
     try:
         stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         os.killpg(proc.pid, signal.SIGKILL)  # claude too, not only freeclaude
         stdout, stderr = await proc.communicate()
         raise AssertionError(f"claude did not finish in {timeout} s: {stdout.decode()}\n{stderr.decode()}") from None

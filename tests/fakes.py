@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from freeclaude.profiles import parse
-
+from freeclaude.profiles.schema import parse
 
 # ---------------------------------------------------------------- OpenAI chunk builders
 

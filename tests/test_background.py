@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 import tomli_w
 
-from freeclaude import background, listeners, processes
-from freeclaude.config import BACKGROUND_PORT
 from freeclaude.commands import env as env_command
+from freeclaude.gateway.config import BACKGROUND_PORT
+from freeclaude.service import background, listeners, processes
 from tests.conftest import KEY
 from tests.fakes import Json, completion, profile
 

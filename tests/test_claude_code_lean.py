@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from freeclaude import lean, memory
+from freeclaude.claude import lean, memory
 from tests.conftest import run_claude
 from tests.fakes import Stream, chunk, usage
 from tests.test_claude_code import fake_profile

@@ -4,8 +4,9 @@ gateway where a settings `env` would send Claude Code elsewhere."""
 import json
 from pathlib import Path
 
-from freeclaude.claude_settings import for_run
-from freeclaude.statusline import command
+from freeclaude.claude.settings import for_run
+from freeclaude.claude.statusline import command
+
 
 def configured(env, cwd) -> bool:
     """Whether run leaves the statusLine to a settings file the user has (it then passes none)."""

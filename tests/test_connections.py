@@ -10,7 +10,7 @@ import time
 import aiohttp
 import pytest
 
-from freeclaude import gate
+from freeclaude.gateway import gate
 from tests.conftest import TOKEN
 from tests.fakes import Json, completion, profile
 from tests.support import rawhttp

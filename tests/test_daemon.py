@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 
-from freeclaude.daemon import LOCK, daemon
-from freeclaude.processes import alive
+from freeclaude.claude.daemon import LOCK, daemon
+from freeclaude.service.processes import alive
 from tests.standin import start_run, until_ready
 
 

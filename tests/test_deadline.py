@@ -8,9 +8,10 @@ import time
 import anthropic
 import pytest
 
-from freeclaude.deadline import Deadline
-from freeclaude.profiles import parse, templates
-from freeclaude.providers import LOCAL_TIMEOUTS, Provider
+from freeclaude.gateway.deadline import Deadline
+from freeclaude.profiles.providers import LOCAL_TIMEOUTS, Provider
+from freeclaude.profiles.schema import parse
+from freeclaude.profiles.store import templates
 from tests.conftest import rows
 from tests.fakes import Raw, Stream, chunk, profile, text_chunks
 

@@ -6,9 +6,9 @@ import pytest
 from aiohttp import web
 from rich.console import Console
 
-from freeclaude import discover
 from freeclaude.errors import FreeclaudeError
-from freeclaude.profiles import Store
+from freeclaude.profiles import discover
+from freeclaude.profiles.store import Store
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import threading
 
 import aiohttp
 
-from freeclaude.ledger import Ledger
+from freeclaude.usage.ledger import Ledger
 from tests.conftest import TOKEN, rows
 from tests.fakes import Json, Stream, completion, profile, text_chunks
 from tests.support import rawhttp

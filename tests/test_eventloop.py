@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from freeclaude import eventloop
+from freeclaude.gateway import eventloop
 
 
 async def loop_type() -> str:

@@ -7,9 +7,9 @@ import time
 import aiohttp
 import pytest
 
-from freeclaude.fallback import MIN_COOLDOWN, Fallback
-from freeclaude.profiles import parse
-from freeclaude.router import Router
+from freeclaude.gateway.fallback import MIN_COOLDOWN, Fallback
+from freeclaude.gateway.router import Router
+from freeclaude.profiles.schema import parse
 from freeclaude.translate.errors import ApiError
 from tests.conftest import TOKEN, rows
 from tests.fakes import Json, Stream, chunk, completion, text_chunks

@@ -15,8 +15,8 @@ import aiohttp
 from typer.testing import CliRunner
 
 from freeclaude.app import app
-from freeclaude.files import create_private, write_atomic
-from freeclaude.ledger import Ledger
+from freeclaude.service.files import create_private, write_atomic
+from freeclaude.usage.ledger import Ledger
 from tests.conftest import KEY
 from tests.fakes import Json, completion
 from tests.standin import profile_toml, start_run

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from freeclaude import profiles
+from freeclaude.profiles import store
 from tests.conftest import run_claude
 from tests.emulators import emulate, pointed
 from tests.emulators.brain import Call, Turn, WriteRead
@@ -25,7 +25,7 @@ async def loop(tmp_path, claude_bin, name: str, *run_opts: str, plan=None):
     emulator, server, url = await emulate(name, WriteRead(project))
     if plan:
         plan(emulator)
-    data, env = pointed(profiles.templates()[name], url, emulator.key)
+    data, env = pointed(store.templates()[name], url, emulator.key)
     start = time.monotonic()
     try:
         code, out, err, _, _ = await run_claude(tmp_path, claude_bin, data, "-p", PROMPT, "--allowedTools", "Write,Read,Bash",
@@ -79,7 +79,7 @@ async def test_an_answer_longer_than_the_bound_is_asked_again_and_arrives_whole(
     project = tmp_path / "project"
     project.mkdir()
     emulator, server, url = await emulate("cerebras", LongWrite(project))
-    data, env = pointed(profiles.templates()["cerebras"], url, emulator.key)
+    data, env = pointed(store.templates()["cerebras"], url, emulator.key)
     try:
         code, out, err, _, _ = await run_claude(tmp_path, claude_bin, data, "-p", "Write long.txt.",
                                                 "--allowedTools", "Write", env=env, run_opts=("--lean", "core"))

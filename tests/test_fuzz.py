@@ -13,8 +13,8 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from freeclaude.config import Config
-from freeclaude.server import Server
+from freeclaude.gateway.config import Config
+from freeclaude.gateway.server import Server
 from tests.conftest import KEY, TOKEN
 from tests.fakes import Fake, Json, Stream, completion, profile, text_chunks
 

@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
-from freeclaude import ide, jsonc
 from freeclaude.commands import ide as ide_command
 from freeclaude.errors import FreeclaudeError
+from freeclaude.ide import clients, jsonc
 from tests.test_background import User, free_port
 
 VARS = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:24817", "ANTHROPIC_AUTH_TOKEN": "fc-token",
@@ -34,13 +34,13 @@ def settings_path(home):
 
 
 def test_install_creates_what_is_missing_and_uninstall_takes_it_all_away(homes):
-    s = ide.claude_settings()
+    s = clients.claude_settings()
     assert s.path == settings_path(homes)
-    ide.install("claude", [s], VARS)
+    clients.install("claude", [s], VARS)
     assert json.loads(s.path.read_text()) == {"env": VARS}
-    assert ide.uninstall("claude") == [f"{s.path}: removed (freeclaude had created it)"]
+    assert clients.uninstall("claude") == [f"{s.path}: removed (freeclaude had created it)"]
     assert not (homes / ".claude").exists()  # the folder freeclaude made goes too
-    assert ide.uninstall("claude") == ["nothing of freeclaude's is installed for claude"]
+    assert clients.uninstall("claude") == ["nothing of freeclaude's is installed for claude"]
 
 
 @pytest.mark.parametrize("raw", [USERS_OWN, b"\xef\xbb\xbf" + USERS_OWN, USERS_OWN.replace(b"\n", b"\r\n"), b"{}", b""])
@@ -48,13 +48,13 @@ def test_uninstall_gives_back_the_very_bytes(homes, raw):
     path = settings_path(homes)
     path.parent.mkdir()
     path.write_bytes(raw)
-    ide.install("claude", [ide.claude_settings()], VARS)
+    clients.install("claude", [clients.claude_settings()], VARS)
     data = json.loads(path.read_bytes().decode("utf-8-sig"))
     assert data["env"]["ANTHROPIC_BASE_URL"] == VARS["ANTHROPIC_BASE_URL"]
     if raw.strip(b"\xef\xbb\xbf"):
         assert data.get("model", "opus") == "opus"
-    ide.install("claude", [ide.claude_settings()], {**VARS, "ANTHROPIC_BASE_URL": "http://127.0.0.1:9999"})  # again
-    assert ide.uninstall("claude") == [f"{path}: restored byte for byte"]
+    clients.install("claude", [clients.claude_settings()], {**VARS, "ANTHROPIC_BASE_URL": "http://127.0.0.1:9999"})  # again
+    assert clients.uninstall("claude") == [f"{path}: restored byte for byte"]
     assert path.read_bytes() == raw
 
 
@@ -62,12 +62,12 @@ def test_edits_made_in_between_survive_and_replaced_values_come_back(homes):
     path = settings_path(homes)
     path.parent.mkdir()
     path.write_bytes(USERS_OWN)
-    ide.install("claude", [ide.claude_settings()], VARS)
+    clients.install("claude", [clients.claude_settings()], VARS)
     data = json.loads(path.read_text())
     data["theme"] = "light"  # as Claude Code's /config would write it
     data["env"]["BAR"] = "baz"
     path.write_text(json.dumps(data, indent=2))
-    said = ide.uninstall("claude")
+    said = clients.uninstall("claude")
     assert said == [f"{path}: took out what freeclaude had put in; your changes since stay"]
     assert json.loads(path.read_text()) == {"model": "opus", "theme": "light",
                                             "env": {"FOO": "bär", "ANTHROPIC_BASE_URL": "https://corp.example", "BAR": "baz"},
@@ -81,8 +81,8 @@ def test_a_file_that_cannot_be_read_is_refused_and_left_alone(homes, raw, error)
     path.parent.mkdir()
     path.write_bytes(raw)
     with pytest.raises(FreeclaudeError, match=error):
-        ide.install("claude", [ide.claude_settings()], VARS)
-    assert path.read_bytes() == raw and ide.records("claude") == {}
+        clients.install("claude", [clients.claude_settings()], VARS)
+    assert path.read_bytes() == raw and clients.records("claude") == {}
 
 
 def test_a_symlinked_settings_file_stays_a_link(homes):
@@ -91,23 +91,23 @@ def test_a_symlinked_settings_file_stays_a_link(homes):
     (dotfiles / "claude.json").write_bytes(USERS_OWN)
     (homes / ".claude").mkdir()
     settings_path(homes).symlink_to(dotfiles / "claude.json")
-    ide.install("claude", [ide.claude_settings()], VARS)
+    clients.install("claude", [clients.claude_settings()], VARS)
     assert settings_path(homes).is_symlink()
     assert json.loads((dotfiles / "claude.json").read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == "fc-token"
-    ide.uninstall("claude")
+    clients.uninstall("claude")
     assert settings_path(homes).is_symlink() and (dotfiles / "claude.json").read_bytes() == USERS_OWN
 
 
 def test_claude_config_dir_moves_the_settings(homes, monkeypatch, tmp_path):
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "elsewhere"))
-    assert ide.claude_settings().path == tmp_path / "elsewhere" / "settings.json"
+    assert clients.claude_settings().path == tmp_path / "elsewhere" / "settings.json"
 
 
 def test_the_records_are_private_and_keep_the_old_file(homes):
     path = settings_path(homes)
     path.parent.mkdir()
     path.write_bytes(USERS_OWN)
-    ide.install("claude", [ide.claude_settings()], VARS)
+    clients.install("claude", [clients.claude_settings()], VARS)
     record_file = homes.parent / "fc-home" / "ide" / "claude.json"
     assert stat.S_IMODE(record_file.stat().st_mode) == 0o600  # it holds the user's own values
 
@@ -118,14 +118,14 @@ def test_vscode_settings_where_each_platform_keeps_them(homes, platform, root):
     env = {"APPDATA": str(homes / "AppData" / "Roaming")} if platform == "win32" else {}
     for variant in ("Code", "VSCodium"):
         (homes / root / variant).mkdir(parents=True)
-    found = [s.path for s in ide.vscode_settings(platform, env)]
+    found = [s.path for s in clients.vscode_settings(platform, env)]
     assert found == [homes / root / v / "User" / "settings.json" for v in ("Code", "VSCodium")]
-    assert all(not s.strict for s in ide.vscode_settings(platform, env))
+    assert all(not s.strict for s in clients.vscode_settings(platform, env))
 
 
 def test_xdg_config_home_moves_vscode_on_linux(homes, tmp_path):
     (tmp_path / "xdg" / "Cursor").mkdir(parents=True)
-    found = ide.vscode_settings("linux", {"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
+    found = clients.vscode_settings("linux", {"XDG_CONFIG_HOME": str(tmp_path / "xdg")})
     assert [s.path for s in found] == [tmp_path / "xdg" / "Cursor" / "User" / "settings.json"]
 
 
@@ -198,8 +198,8 @@ def test_a_file_that_cannot_be_written_is_said_so(homes):
     (homes / ".claude").mkdir()
     settings_path(homes).symlink_to("/proc/freeclaude-settings.json")
     with pytest.raises(FreeclaudeError, match=r"cannot write .*/\.claude/settings\.json: "):
-        ide.install("claude", [ide.claude_settings()], VARS)
-    assert ide.records("claude") == {}
+        clients.install("claude", [clients.claude_settings()], VARS)
+    assert clients.records("claude") == {}
 
 
 @pytest.mark.parametrize("target", ["claude", "claude-config-dir", "vscode"])
@@ -233,10 +233,10 @@ def test_a_mode_the_user_set_since_install_stays(homes):
     path.parent.mkdir()
     path.write_bytes(USERS_OWN)
     path.chmod(0o644)
-    ide.install("claude", [ide.claude_settings()], VARS)
+    clients.install("claude", [clients.claude_settings()], VARS)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     path.chmod(0o640)
-    ide.uninstall("claude")
+    clients.uninstall("claude")
     assert path.read_bytes() == USERS_OWN and stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
@@ -254,7 +254,7 @@ def test_damaged_records_are_one_line_naming_them(tmp_path, records):
 def test_the_gateway_profiles_lean_level_reaches_what_it_can(tmp_path, level, simple, denied):
     """minimal: its switch in the variables; core: the other tools denied in Claude Code's settings,
     the user's own rules kept; each said plainly, and taken out again by uninstall."""
-    from freeclaude import lean
+    from freeclaude.claude import lean
 
     user = User(tmp_path)
     path = user.home / "profiles" / "p.toml"

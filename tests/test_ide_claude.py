@@ -10,7 +10,7 @@ import os
 import pytest
 import tomli_w
 
-from freeclaude.profiles import template
+from freeclaude.profiles.store import template
 from tests.emulators import emulate, pointed
 from tests.emulators.brain import Writer
 from tests.test_background import User, free_port

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from freeclaude import injection, jsonc
 from freeclaude.errors import FreeclaudeError
-from freeclaude.injection import Env
+from freeclaude.ide import injection, jsonc
+from freeclaude.ide.injection import Env
 
 OURS = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:24817", "ANTHROPIC_AUTH_TOKEN": "fc-tok", "API_TIMEOUT_MS": "1800000"}
 KEEP = ("API_TIMEOUT_MS",)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from freeclaude import jsonc
+from freeclaude.ide import jsonc
 
 # What VS Code's user settings can look like (JSON with comments: // and /* */, trailing commas).
 FILES = {

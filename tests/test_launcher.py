@@ -11,12 +11,13 @@ from urllib.parse import urlparse
 
 import pytest
 
-from freeclaude import home
-from freeclaude.launcher import child_env, compact_env, exit_code, find_claude, gateway_env, main_model
-from freeclaude.profiles import parse
+from freeclaude.claude.launcher import child_env, compact_env, exit_code, find_claude, gateway_env, main_model
+from freeclaude.profiles.schema import parse
+from freeclaude.service import home
 from tests.conftest import KEY
 from tests.fakes import Json, completion
 from tests.standin import seen, start_run, until_ready
+
 
 async def test_environment_arguments_exit_code_and_bill(tmp_path, standin, fake):
     fake.queue(Json(completion({"content": "hello"}, prompt=1234, completion_tokens=56)))

@@ -1,4 +1,4 @@
-"""Lean levels (freeclaude.lean): what `run` adds to Claude Code at each level, what the user
+"""Lean levels (freeclaude.claude.lean): what `run` adds to Claude Code at each level, what the user
 passes that stays theirs, the profile's key and `run --lean`, through `freeclaude run` with the
 stand-in `claude`. tests/test_claude_code_lean.py drives the real Claude Code."""
 
@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from freeclaude import lean, profiles
-from freeclaude.profiles import ProfileError
+from freeclaude.claude import lean
+from freeclaude.profiles import schema, store
+from freeclaude.profiles.schema import ProfileError
 from tests.standin import seen, start_run
 
 CORE = "--tools=Bash,Read,Edit,Write,Glob,Grep"
@@ -104,10 +105,10 @@ def test_what_settings_and_the_environment_can_carry():
 
 def test_the_profile_key_is_checked():
     data = {"providers": {"x": {"kind": "openai", "base_url": "http://h/v1"}}, "tiers": {"opus": ["x:m"]}}
-    assert profiles.parse(data, "t", "t").lean == "off"
-    assert profiles.parse({**data, "lean": "minimal"}, "t", "t").lean == "minimal"
+    assert schema.parse(data, "t", "t").lean == "off"
+    assert schema.parse({**data, "lean": "minimal"}, "t", "t").lean == "minimal"
     with pytest.raises(ProfileError, match="t: lean must be one of off, core, minimal"):
-        profiles.parse({**data, "lean": "tiny"}, "t", "t")
+        schema.parse({**data, "lean": "tiny"}, "t", "t")
 
 
 # ---------------------------------------------------------------- through `freeclaude run`
@@ -162,4 +163,4 @@ def test_profile_show_says_the_level(tmp_path, monkeypatch):
     monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path))
     CliRunner().invoke(app, ["profile", "add", "g", "--template", "groq"])
     shown = CliRunner().invoke(app, ["profile", "show", "g"], env={"COLUMNS": "200"}).output
-    assert f"lean: {profiles.template('groq').get('lean', 'off')}" in shown
+    assert f"lean: {store.template('groq').get('lean', 'off')}" in shown

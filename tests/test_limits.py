@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from freeclaude.limits import Exhausted, Limiter, Pacer
-from freeclaude.providers import Limits
-from freeclaude.ratelimit_headers import Reading
+from freeclaude.gateway.limits import Exhausted, Limiter, Pacer
+from freeclaude.gateway.ratelimits import Reading
+from freeclaude.profiles.providers import Limits
 
 
 async def test_rpm_limit_makes_requests_wait_their_turn():
@@ -184,8 +184,8 @@ async def test_the_request_that_waits_says_so():
 
 
 async def test_the_pacer_takes_back_what_the_provider_does_not_count():
-    from freeclaude.profiles import parse
-    from freeclaude.upstream import Outcome, Usage
+    from freeclaude.gateway.upstream import Outcome, Usage
+    from freeclaude.profiles.schema import parse
 
     t = Fake()
     p = parse({"providers": {"g": {"kind": "openai", "base_url": "http://x/v1", "models": {
@@ -201,8 +201,8 @@ async def test_the_pacer_takes_back_what_the_provider_does_not_count():
 
 
 async def test_a_probe_that_goes_through_where_no_header_says_confirms_the_limit():
-    from freeclaude.profiles import parse
-    from freeclaude.upstream import Outcome, Usage
+    from freeclaude.gateway.upstream import Outcome, Usage
+    from freeclaude.profiles.schema import parse
 
     t = Fake()
     p = parse({"providers": {"g": {"kind": "openai", "base_url": "http://x/v1", "models": {"m": {"tpm": 8000}}}},
@@ -217,8 +217,8 @@ async def test_a_probe_that_goes_through_where_no_header_says_confirms_the_limit
 
 
 async def test_cached_tokens_given_back_after_the_answer_add_to_what_its_headers_said_remained():
-    from freeclaude.profiles import parse
-    from freeclaude.upstream import Outcome, Usage
+    from freeclaude.gateway.upstream import Outcome, Usage
+    from freeclaude.profiles.schema import parse
 
     t = Fake()
     p = parse({"providers": {"g": {"kind": "openai", "base_url": "http://x/v1", "models": {

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from freeclaude import config, ide, listeners
 from freeclaude.app import app
+from freeclaude.gateway import config
+from freeclaude.ide import clients
+from freeclaude.service import listeners
 from tests.support.squatter import Squatter
 from tests.test_background import User, free_port
 
@@ -83,7 +85,7 @@ def test_status_and_doctor_check_where_claude_code_is_sent(tmp_path, monkeypatch
     monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
     monkeypatch.setenv("FREECLAUDE_CLAUDE", "/nonexistent/claude")
     monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
-    ide.install("claude", [ide.claude_settings()], {"ANTHROPIC_BASE_URL": f"http://127.0.0.1:{recorded}",
+    clients.install("claude", [clients.claude_settings()], {"ANTHROPIC_BASE_URL": f"http://127.0.0.1:{recorded}",
                                                     "ANTHROPIC_AUTH_TOKEN": "fc-x"})
     with squat(default, kind, uid), squat(recorded, kind, uid):
         status = CliRunner().invoke(app, ["status", "--json"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from freeclaude import discover, profiles
+from freeclaude.profiles import discover, schema, store
 from freeclaude.translate.tokens import estimate
 from tests.conftest import rows, run_claude
 
@@ -78,7 +78,7 @@ def llama_small(tmp_path_factory):
 def template_for(port: int, lean: str = "off", **model) -> dict:
     """The llamacpp template, unchanged but for the port, its lean level (off: most tests here are
     about Claude Code's whole prompt) and, where a test says, the model's limits."""
-    data = profiles.template("llamacpp")
+    data = store.template("llamacpp")
     data["lean"] = lean
     data["providers"]["llamacpp"]["base_url"] = f"http://127.0.0.1:{port}/v1"
     data["providers"]["llamacpp"]["models"]["local"].update(model)
@@ -88,7 +88,7 @@ def template_for(port: int, lean: str = "off", **model) -> dict:
 async def test_the_server_runs_without_repacked_weights(llama, gateway, sdk):
     """The workaround for the AMX crash is in force: llama.cpp put no weight in an extra buffer
     (it logs the buffer it prefers for each tensor it repacks, or declines to)."""
-    server = await gateway(profiles.parse(template_for(llama), "llama", "test"))
+    server = await gateway(schema.parse(template_for(llama), "llama", "test"))
     await sdk(server).messages.create(model="claude-haiku-5-5", max_tokens=5,
                                       messages=[{"role": "user", "content": "Hi"}])
     log = _logs[llama].read_text(errors="replace")
@@ -97,7 +97,7 @@ async def test_the_server_runs_without_repacked_weights(llama, gateway, sdk):
 
 
 async def test_sdk_streams_a_real_answer_and_usage_is_counted(llama, gateway, sdk):
-    server = await gateway(profiles.parse(template_for(llama), "llama", "test"))
+    server = await gateway(schema.parse(template_for(llama), "llama", "test"))
     messages = [{"role": "user", "content": "What is the capital of France? Answer in one sentence."}]
     async with sdk(server).messages.stream(model="claude-haiku-5-5", max_tokens=40, messages=messages) as stream:
         text = await stream.get_final_text()
@@ -111,7 +111,7 @@ async def test_sdk_streams_a_real_answer_and_usage_is_counted(llama, gateway, sd
 
 
 async def test_not_streamed_usage_is_what_llama_reported(llama, gateway, sdk):
-    server = await gateway(profiles.parse(template_for(llama), "llama", "test"))
+    server = await gateway(schema.parse(template_for(llama), "llama", "test"))
     code = (Path(__file__).parent.parent / "cli" / "translate" / "stream.py").read_text()[:6000]
     body = {"model": "claude-haiku-5-5", "max_tokens": 20,
             "messages": [{"role": "user", "content": f"Summarize this code:\n{code}"}]}
@@ -128,7 +128,7 @@ async def test_discovery_finds_the_server(llama):
     found = await discover.scan({}, local=(("llamacpp", llama),))
     assert [f.template for f in found] == ["llamacpp"] and found[0].models[0].endswith(".gguf")
     data = discover.profile_data(found[0])
-    assert profiles.parse(data, "found", "test").chain("opus")[0].name == found[0].models[0]
+    assert schema.parse(data, "found", "test").chain("opus")[0].name == found[0].models[0]
 
 
 async def test_claude_code_answers_with_a_real_model(llama, tmp_path, claude_bin):
@@ -164,7 +164,7 @@ async def test_claude_code_hears_prompt_too_long_from_a_small_window(llama_small
 async def test_claude_code_at_minimal_fits_where_its_whole_prompt_does_not(llama_small, tmp_path, claude_bin):
     """The 4096-token window that tells Claude Code "prompt is too long" above answers it at the
     llamacpp template's own level, minimal: about 1K tokens before the question."""
-    data = template_for(llama_small, lean=profiles.template("llamacpp")["lean"], context_window=4096,
+    data = template_for(llama_small, lean=store.template("llamacpp")["lean"], context_window=4096,
                         max_output_tokens=256, temperature=0)
     for attempt in range(3):  # as above: a 135M model may ramble past its cap whatever the prompt
         (tmp_path / str(attempt)).mkdir()

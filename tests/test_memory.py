@@ -1,4 +1,4 @@
-"""The memory files minimal mode gets back (freeclaude.memory): which files, in which order, and
+"""The memory files minimal mode gets back (freeclaude.claude.memory): which files, in which order, and
 which @imports count. Each case is what the real Claude Code 2.1.330 did with the same files
 (captured through a loopback upstream, 2026-12-02); tests/test_claude_code_lean.py checks the
 whole walk against the real Claude Code on every run."""
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from freeclaude import memory
+from freeclaude.claude import memory
 
 # (a line of a CLAUDE.md, whether Claude Code imported the file it names)
 IMPORTS = [

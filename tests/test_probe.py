@@ -8,8 +8,8 @@ import tomli_w
 from rich.console import Console
 from typer.testing import CliRunner
 
-from freeclaude import probe
 from freeclaude.app import app
+from freeclaude.diagnose import probe
 from tests.fakes import Json, Stream, call, completion, profile, text_chunks
 
 
@@ -86,17 +86,17 @@ async def test_profile_test_command_markdown(fake, tmp_path, monkeypatch):
 async def test_profile_test_prints_what_the_provider_stated_of_the_plan(tmp_path, monkeypatch):
     """Against the Groq emulator on the Developer plan, the groq template unchanged: the table and
     the JSON say the plan's limits as Groq's headers state them, beside the template's."""
-    from freeclaude import profiles
+    from freeclaude.profiles import schema, store
     from tests.emulators import emulate, pointed
 
     emulator, server, url = await emulate("groq")
     emulator.paid_plan()
     try:
-        data, env = pointed(profiles.templates()["groq"], url, emulator.key)
+        data, env = pointed(store.templates()["groq"], url, emulator.key)
         for var, value in env.items():
             monkeypatch.setenv(var, value)
         monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path))
-        results = await probe.run(profiles.parse(data, "groq", "groq"), Console(file=open("/dev/null", "w")), rounds=1)
+        results = await probe.run(schema.parse(data, "groq", "groq"), Console(file=open("/dev/null", "w")), rounds=1)
     finally:
         await server.close()
     stated = results[0]["limits"]

@@ -5,9 +5,10 @@ import tomllib
 import pytest
 from typer.testing import CliRunner
 
-from freeclaude import profiles
 from freeclaude.app import app
-from freeclaude.profiles import ProfileError, Store
+from freeclaude.profiles import schema, store
+from freeclaude.profiles.schema import ProfileError
+from freeclaude.profiles.store import Store
 
 
 @pytest.fixture
@@ -127,10 +128,10 @@ def test_model_temperature_is_checked(home, kind, value, message):
     data = {"providers": {"x": {"kind": kind, "base_url": "http://h/v1", "models": {"m": {"temperature": value}}}},
             "tiers": {"opus": ["x:m"]}}
     with pytest.raises(ProfileError, match=message):
-        profiles.parse(data, "t", "t")
+        schema.parse(data, "t", "t")
     data["providers"]["x"]["kind"] = "openai"
     data["providers"]["x"]["models"]["m"]["temperature"] = 0
-    assert profiles.parse(data, "t", "t").chain("opus")[0].temperature == 0.0
+    assert schema.parse(data, "t", "t").chain("opus")[0].temperature == 0.0
 
 
 def test_run_without_the_key_says_which_variable(home, monkeypatch):
@@ -140,9 +141,9 @@ def test_run_without_the_key_says_which_variable(home, monkeypatch):
     assert r.exit_code == 1 and "needs its key in $OPENROUTER_API_KEY, which is not set" in r.output
 
 
-@pytest.mark.parametrize("name", sorted(profiles.templates()))
+@pytest.mark.parametrize("name", sorted(store.templates()))
 def test_every_template_is_valid_and_complete(name):
-    p = profiles.parse(profiles.template(name), name, name)
+    p = schema.parse(store.template(name), name, name)
     assert p.description
     for tier in ("opus", "sonnet", "haiku"):
         chain = p.chain(tier)
@@ -155,7 +156,7 @@ def test_every_template_is_valid_and_complete(name):
 
 
 def test_gemini_template_cleans_schemas():
-    p = profiles.parse(profiles.template("gemini"), "g", "g")
+    p = schema.parse(store.template("gemini"), "g", "g")
     assert all(m.quirks.clean_schema for m in p.models())
 
 
@@ -173,12 +174,12 @@ def test_save_is_atomic_and_validated(home):
 
 
 def test_fable_borrows_opus_and_the_vision_chain_is_its_own():
-    p = profiles.parse({"providers": {"a": {"kind": "openai", "base_url": "http://h/v1"}},
+    p = schema.parse({"providers": {"a": {"kind": "openai", "base_url": "http://h/v1"}},
                         "tiers": {"opus": ["a:big"], "haiku": ["a:small"], "vision": ["a:eyes"]}}, "p", "t")
     assert [m.name for m in p.chain("fable")] == ["big"]
     assert [m.name for m in p.chain("sonnet")] == ["big"]  # no default: the next tier in order
     assert [m.name for m in p.chain("vision")] == ["eyes"]
-    alone = profiles.parse({"providers": {"a": {"kind": "openai", "base_url": "http://h/v1"}},
+    alone = schema.parse({"providers": {"a": {"kind": "openai", "base_url": "http://h/v1"}},
                             "tiers": {"opus": ["a:big"]}}, "p", "t")
     assert alone.chain("vision") == ()  # never borrowed: without one, images are not described
 
@@ -207,10 +208,10 @@ def _with_search(search, kind="openai", url="http://h/v1", quirks=None) -> dict:
     ({"kind": "tavily", "api_key_env": "TAVILY_API_KEY", "max_results": 5}, "tavily", "https://api.tavily.com", "TAVILY_API_KEY"),
 ])
 def test_the_search_table_names_a_backend(table, kind, url, key_env):
-    p = profiles.parse(_with_search(table), "t", "t")
+    p = schema.parse(_with_search(table), "t", "t")
     assert (p.search.kind, p.search.url, p.search.api_key_env) == (kind, url, key_env)
     assert p.key_vars() == ([key_env] if key_env else [])
-    assert profiles.parse(_with_search(None), "t", "t").search is None
+    assert schema.parse(_with_search(None), "t", "t").search is None
 
 
 @pytest.mark.parametrize("table, message", [
@@ -227,27 +228,27 @@ def test_the_search_table_names_a_backend(table, kind, url, key_env):
 ])
 def test_search_table_errors_name_the_setting(table, message):
     with pytest.raises(ProfileError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        profiles.parse(_with_search(table), "t", "t")
+        schema.parse(_with_search(table), "t", "t")
 
 
 def test_anthropics_own_api_runs_web_search_itself_and_others_do_not():
-    own = profiles.parse(_with_search(None, "anthropic", "https://api.anthropic.com"), "t", "t")
-    other = profiles.parse(_with_search(None, "anthropic", "https://api.example.com/anthropic"), "t", "t")
-    said = profiles.parse(_with_search(None, "anthropic", "https://x.org", {"server_web_search": True}), "t", "t")
+    own = schema.parse(_with_search(None, "anthropic", "https://api.anthropic.com"), "t", "t")
+    other = schema.parse(_with_search(None, "anthropic", "https://api.example.com/anthropic"), "t", "t")
+    said = schema.parse(_with_search(None, "anthropic", "https://x.org", {"server_web_search": True}), "t", "t")
     assert [p.chain("opus")[0].quirks.server_web_search for p in (own, other, said)] == [True, False, True]
     with pytest.raises(ProfileError, match="server_web_search applies to anthropic providers only"):
-        profiles.parse(_with_search(None, quirks={"server_web_search": True}), "t", "t")
+        schema.parse(_with_search(None, quirks={"server_web_search": True}), "t", "t")
     per_model = _with_search(None)
     per_model["providers"]["x"]["models"]["m"]["quirks"] = {"server_web_search": True}
     with pytest.raises(ProfileError, match=r'models\."m"\.quirks\.server_web_search applies to anthropic'):
-        profiles.parse(per_model, "t", "t")
+        schema.parse(per_model, "t", "t")
 
 
 def test_a_vision_chain_of_models_that_cannot_see_is_refused():
     data = {"providers": {"p": {"kind": "openai", "base_url": "http://x", "models": {"t": {"quirks": {"images": False}}}}},
             "tiers": {"default": ["p:t"], "vision": ["p:t"]}}
     with pytest.raises(ProfileError, match="tiers.vision must name models that take images"):
-        profiles.parse(data, "x", "test")
+        schema.parse(data, "x", "test")
 
 
 def test_show_says_what_runs_web_searches(home):
@@ -276,8 +277,8 @@ def test_text_call_formats_off_names_formats():
     data = {"providers": {"p": {"kind": "openai", "base_url": "http://x", "quirks": {"text_call_formats_off": "json pythonic"},
                                 "models": {"m": {"quirks": {"text_call_formats_off": "hermes"}}, "n": {}}}},
             "tiers": {"default": ["p:m", "p:n"]}}
-    chain = profiles.parse(data, "t", "t").chain("default")
+    chain = schema.parse(data, "t", "t").chain("default")
     assert [m.quirks.text_call_formats_off for m in chain] == ["hermes", "json pythonic"]
     data["providers"]["p"]["quirks"]["text_call_formats_off"] = "json xml"
     with pytest.raises(ProfileError, match=r"quirks\.text_call_formats_off names no format 'xml' \(hermes, qwen3_coder"):
-        profiles.parse(data, "t", "t")
+        schema.parse(data, "t", "t")

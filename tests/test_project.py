@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from freeclaude.profiles import ProfileError, Store
-from freeclaude.project import FILE, choose
+from freeclaude.profiles.project import FILE, choose
+from freeclaude.profiles.schema import ProfileError
+from freeclaude.profiles.store import Store
 from tests.standin import profile_toml, start_run
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from freeclaude.ratelimit_headers import Reading, read, seconds
+from freeclaude.gateway.ratelimits import Reading, read, seconds
 
 NOW = 1_800_000_000.0
 
@@ -62,7 +62,7 @@ def test_nonsense_is_left_out():
 
 
 def test_the_wait_a_refusal_names_in_its_budgets():
-    from freeclaude.ratelimit_headers import spent_for
+    from freeclaude.gateway.ratelimits import spent_for
 
     assert spent_for({"rpm": Reading(20, 0, 12.0), "rpd": Reading(50, 0, 3600.0), "tpm": Reading(8000, 10, 5.0)}) == 3600.0
     assert spent_for({"tpm": Reading(8000, 10, 5.0)}) is None and spent_for(None) is None

@@ -21,11 +21,11 @@ def test_the_lean_table_is_what_the_benchmark_prints():
     import importlib.util
     import json
 
-    from freeclaude import profiles
+    from freeclaude.profiles import store
 
     spec = importlib.util.spec_from_file_location("lean_benchmark", ROOT / "benchmarks" / "lean.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     readme = (ROOT / "README.md").read_text()
     shown = readme[readme.index(bench.BEGIN) + len(bench.BEGIN):readme.index(bench.END)]
-    assert shown == "\n" + bench.table(json.loads(bench.FIGURES.read_text()), profiles.templates())
+    assert shown == "\n" + bench.table(json.loads(bench.FIGURES.read_text()), store.templates())

@@ -7,8 +7,8 @@ import logging
 import anthropic
 import pytest
 
-from freeclaude.logs import BURST, WINDOW_S, Filter
-from freeclaude.redact import MARK, Redactor
+from freeclaude.gateway.logs import BURST, WINDOW_S, Filter
+from freeclaude.gateway.redact import MARK, Redactor
 from tests.conftest import KEY, rows
 from tests.fakes import Json, Raw, Stream, chunk, completion, profile
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from freeclaude.profiles import parse
-from freeclaude.router import Router, max_tokens_for, tier_of
+from freeclaude.gateway.router import Router, max_tokens_for, tier_of
+from freeclaude.profiles.schema import parse
 from tests.test_fallback import TWO, chain_profile
 
 
@@ -64,8 +64,8 @@ def test_a_provider_that_reserves_max_tokens_gets_a_bounded_ask_and_a_ceiling():
 
 
 def test_a_prompt_over_an_unconfirmed_tpm_is_a_probe_and_a_confirmed_one_refuses():
-    from freeclaude.limits import Pacer
-    from freeclaude.ratelimit_headers import Reading
+    from freeclaude.gateway.limits import Pacer
+    from freeclaude.gateway.ratelimits import Reading
     from freeclaude.translate.errors import ApiError
 
     p = reserving(8000)

@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from freeclaude import search
-from freeclaude.providers import Search
+from freeclaude.gateway import search
+from freeclaude.profiles.providers import Search
 from freeclaude.translate.websearch import SearchError, Tool
 from tests import search_fakes
 from tests.search_fakes import Page

@@ -140,8 +140,8 @@ async def test_client_secrets_are_not_forwarded(fake, gateway):
 
 async def test_missing_key_variable_is_a_clear_error(fake):
     from freeclaude.errors import FreeclaudeError
-    from freeclaude.config import Config
-    from freeclaude.server import Server
+    from freeclaude.gateway.config import Config
+    from freeclaude.gateway.server import Server
     with pytest.raises(FreeclaudeError, match=r"needs its key in \$FAKE_KEY, which is not set"):
         Server(Config(profile=profile(fake.url), env={}))
 
@@ -219,7 +219,7 @@ ANTHROPIC_ANSWER = [
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
 async def test_the_answer_ends_when_it_is_complete_not_when_the_upstream_closes(fake, gateway, monkeypatch, kind):
     """An upstream that keeps its body open after the answer: the client's body ends at once."""
-    monkeypatch.setattr("freeclaude.upstream.DRAIN_S", 10.0)  # the drain waits, but not the client
+    monkeypatch.setattr("freeclaude.gateway.upstream.DRAIN_S", 10.0)  # the drain waits, but not the client
     if kind == "openai":
         fake.queue(Stream(text_chunks("Hi!", n=1), linger=3.0))
         server = await gateway(profile(fake.url))
@@ -335,7 +335,7 @@ async def test_an_upstream_quoting_the_key_does_not_leak_it(fake, gateway, tmp_p
     ({"HTTP_PROXY": "http://proxy:3128", "no_proxy": "127.0.0.1"}, "http://127.0.0.1:8080/v1", None),
 ])
 def test_the_proxy_comes_from_the_environment_once(env, url, proxy):
-    from freeclaude.upstream import env_proxy
+    from freeclaude.gateway.upstream import env_proxy
     assert env_proxy(url, env) == proxy
 
 

@@ -85,8 +85,8 @@ async def test_stop_needs_no_sigkill_for_an_answer_that_outlasts_the_grace(tmp_p
     """`freeclaude stop` on `start`'s gateway (the default grace, 10 s) with an answer that never
     ends: the gateway ends it with an error, writes its row and exits by itself, before `stop`
     would send SIGKILL (which loses what the writer holds and tells the client nothing)."""
-    from freeclaude.background import STOP_TIMEOUT
-    from freeclaude.config import GRACE_S
+    from freeclaude.gateway.config import GRACE_S
+    from freeclaude.service.background import STOP_TIMEOUT
     from tests.test_background import User, free_port
 
     fake.default = Hang(first=chunk({"role": "assistant", "content": "Hel"}))
@@ -109,7 +109,7 @@ async def test_stop_needs_no_sigkill_for_an_answer_that_outlasts_the_grace(tmp_p
         assert b"event: error" in rest and b"freeclaude is stopping" in rest
         log = (user.home / "logs" / "gateway.log").read_text()
         assert "1 answer(s) still running after 10 s were ended with an error" in log and "Traceback" not in log
-        from freeclaude.ledger import Ledger
+        from freeclaude.usage.ledger import Ledger
 
         with Ledger(user.home / "usage.db") as ledger:
             assert [tuple(r) for r in ledger.db.execute("SELECT request_id, status FROM attempts")] == [

@@ -8,9 +8,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from freeclaude import report
 from freeclaude.app import app
-from freeclaude.ledger import MIGRATIONS, Attempt, Ledger
+from freeclaude.usage import report
+from freeclaude.usage.ledger import MIGRATIONS, Attempt, Ledger
 
 
 @pytest.fixture
@@ -115,8 +115,8 @@ def test_a_ledger_from_the_first_schema_is_upgraded_keeping_its_rows(tmp_path):
 
 
 def test_fable_is_priced_as_fable():
-    from freeclaude.pricing import list_price
-    from freeclaude.router import tier_of
+    from freeclaude.gateway.router import tier_of
+    from freeclaude.usage.pricing import list_price
     assert tier_of("claude-fable-5-2") == "fable"
     assert list_price("fable", 1_000_000, 1_000_000) == pytest.approx(48.0)
 

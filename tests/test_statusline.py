@@ -15,9 +15,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from freeclaude import home
-from freeclaude.sessions import KEEP_SECONDS, MAX_HELD, Board, read, state_path
-from freeclaude.statusline import command, render
+from freeclaude.claude.sessions import KEEP_SECONDS, MAX_HELD, Board, read, state_path
+from freeclaude.claude.statusline import command, render
+from freeclaude.service import home
 from tests.conftest import TOKEN
 from tests.fakes import Json, completion, profile
 
@@ -60,7 +60,7 @@ async def test_the_line_shows_what_answered_this_session(tmp_path, fake, gateway
 async def test_a_fallback_and_a_cooldown_show(tmp_path, fake, gateway):
     data = {"providers": {"fake": {"kind": "openai", "base_url": fake.url, "api_key_env": "FAKE_KEY",
                                    "models": {"a": {}, "b": {}}}}, "tiers": {"opus": ["fake:a", "fake:b"]}}
-    from freeclaude.profiles import parse
+    from freeclaude.profiles.schema import parse
 
     fake.queue(Json({"error": {"message": "slow down"}}, status=429, headers={"Retry-After": "30"}),
                Json(completion({"content": "ok"})))
@@ -140,7 +140,7 @@ def test_without_the_variable_it_finds_the_data_dir(tmp_path):
 
 
 def _row(session=SESSION, **kw):
-    from freeclaude.ledger import Attempt
+    from freeclaude.usage.ledger import Attempt
 
     fields = dict(session="g", request_id="req_1", profile="p", tier="opus", requested_model="claude-opus-5-5",
                   provider="fake", upstream_model="m", stream=True, position=0, attempt=0, input_tokens=100,

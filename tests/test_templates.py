@@ -8,12 +8,13 @@ import io
 import pytest
 from rich.console import Console
 
-from freeclaude import probe, profiles
+from freeclaude.diagnose import probe
+from freeclaude.profiles import schema, store
 from tests.conftest import run_claude
 from tests.emulators import emulate, pointed, registry
 from tests.emulators.brain import Writer
 
-TEMPLATES = profiles.templates()
+TEMPLATES = store.templates()
 EMULATORS = registry()
 FILES = ("first.txt", "second.txt")
 # What a free plan does with Claude Code (at a lean level, or the template's own: None), checked
@@ -44,7 +45,7 @@ async def test_profile_test_passes_against_the_emulator(name, tmp_path, monkeypa
         for var, value in env.items():
             monkeypatch.setenv(var, value)
         monkeypatch.setenv("FREECLAUDE_HOME", str(tmp_path))
-        results = await probe.run(profiles.parse(data, name, name), Console(file=io.StringIO()), rounds=1)
+        results = await probe.run(schema.parse(data, name, name), Console(file=io.StringIO()), rounds=1)
     finally:
         await server.close()
     assert results

@@ -10,14 +10,13 @@ import textwrap
 
 import pytest
 
-from freeclaude.processes import alive
-
+from freeclaude.service.processes import alive
 from tests.standin import seen, start_run, until_ready
 from tests.test_background import gone
 
 PARENT = textwrap.dedent('''\
     import os, sys, time
-    from freeclaude import tether
+    from freeclaude.claude import tether
     child = tether.spawn([sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ), platform=sys.argv[1])
     print(child.proc.pid, flush=True)
     time.sleep(60)
@@ -35,7 +34,7 @@ def test_the_child_ends_when_its_parent_is_killed(platform):
 
 
 def test_the_watchdog_leaves_a_child_alone_while_the_parent_lives():
-    from freeclaude import tether
+    from freeclaude.claude import tether
 
     child = tether.spawn([sys.executable, "-c", "import time; time.sleep(0.5)"], dict(os.environ), platform="darwin")
     assert child.proc.wait(5) == 0  # ended by itself, not by the watchdog

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from freeclaude.updates import CACHE, TESTED, Check, parse
+from freeclaude.claude.updates import CACHE, TESTED, Check, parse
 from tests.standin import start_run
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,7 @@
 
 import aiohttp
 
-from freeclaude.upstream import Endpoint, open_upstream
+from freeclaude.gateway.upstream import Endpoint, open_upstream
 from tests.conftest import KEY
 from tests.fakes import Stream, profile, text_chunks
 

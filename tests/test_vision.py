@@ -4,7 +4,8 @@ under their own tier (vision.py, server.py)."""
 
 import base64
 
-from freeclaude.profiles import parse, template
+from freeclaude.profiles.schema import parse
+from freeclaude.profiles.store import template
 from tests.conftest import rows
 from tests.emulators import pointed
 from tests.emulators.brain import Turn

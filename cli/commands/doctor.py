@@ -3,7 +3,7 @@
 import dataclasses
 import json
 
-from freeclaude import doctor
+from freeclaude.diagnose import doctor
 from freeclaude.render import out
 
 _MARK = {doctor.OK: "[green]ok[/green]  ", doctor.WARN: "[yellow]warn[/yellow]", doctor.FAIL: "[red]FAIL[/red]"}

@@ -7,8 +7,9 @@ import shlex
 import sys
 from collections.abc import Mapping
 
-from freeclaude import background, lean
+from freeclaude.claude import lean
 from freeclaude.errors import FreeclaudeError
+from freeclaude.service import background
 
 # `run` takes these out of Claude Code's environment: an API key beside the token makes an
 # interactive Claude Code ask which of the two to use; minimal mode is the gateway's lean level's,

@@ -5,12 +5,12 @@ import os
 import time
 from datetime import datetime
 
-from freeclaude import background as bg
-from freeclaude import home
-from freeclaude.config import BACKGROUND_PORT
 from freeclaude.errors import FreeclaudeError
-from freeclaude.ledger import Ledger, iso
+from freeclaude.gateway.config import BACKGROUND_PORT
 from freeclaude.render import err, out
+from freeclaude.service import background as bg
+from freeclaude.service import home
+from freeclaude.usage.ledger import Ledger, iso
 
 
 def start(profile: str | None, port: int) -> None:
@@ -22,8 +22,8 @@ def start(profile: str | None, port: int) -> None:
             raise FreeclaudeError(f"a gateway is already running {where}: `freeclaude stop` it first to start another")
         err.print(f"already running {where}", highlight=False, soft_wrap=True)
         return
-    from freeclaude.config import Config
-    from freeclaude.profiles import Store
+    from freeclaude.gateway.config import Config
+    from freeclaude.profiles.store import Store
 
     chosen = Store().resolve(profile)
     Config(profile=chosen).keys()  # a missing key is said here, not in a log file
@@ -56,7 +56,7 @@ def status(as_json: bool) -> None:
         stale = " (a stale state file is left from one that did not stop cleanly)" if info["stale"] else ""
         err.print(f"no background gateway is running{stale}: `freeclaude start` starts one", highlight=False, soft_wrap=True)
         return
-    from freeclaude import report
+    from freeclaude.usage import report
 
     out.print(f"gateway running at {info['base_url']} (profile {info['profile']}, pid {info['pid']}), "
               f"up {_span(info['uptime_s'])}", highlight=False, soft_wrap=True)

@@ -6,9 +6,11 @@ import shutil
 import subprocess
 import sys
 
-from freeclaude import background, ide, lean
+from freeclaude.claude import lean
 from freeclaude.errors import FreeclaudeError
+from freeclaude.ide import clients
 from freeclaude.render import err
+from freeclaude.service import background
 
 PLUGIN_SETTING = "Settings -> Tools -> Claude Code [Beta] -> General -> Claude command"
 
@@ -20,13 +22,13 @@ def install(target: str) -> None:
         return
     state, variables, level = background.running_env()
     if target == "claude":
-        files = [ide.claude_settings()]
+        files = [clients.claude_settings()]
     else:
-        files = ide.vscode_settings()
+        files = clients.vscode_settings()
         if not files:
             raise FreeclaudeError(f"no VS Code, Cursor or VSCodium user settings were found under "
-                                  f"{ide.vscode_config_root()}: start the editor once, then run this again")
-    for line in ide.install(target, files, variables, lean.denied(level) if target == "claude" else ()):
+                                  f"{clients.vscode_config_root()}: start the editor once, then run this again")
+    for line in clients.install(target, files, variables, lean.denied(level) if target == "claude" else ()):
         err.print(line, highlight=False, soft_wrap=True)
     if lean.reach(level, target):
         err.print(lean.reach(level, target), highlight=False, soft_wrap=True)
@@ -45,7 +47,7 @@ def uninstall(target: str) -> None:
         err.print(f"freeclaude wrote nothing for JetBrains; if you set {PLUGIN_SETTING} to freeclaude, "
                   "set it back to `claude` (or empty)", highlight=False, soft_wrap=True)
         return
-    for line in ide.uninstall(target):
+    for line in clients.uninstall(target):
         err.print(line, highlight=False, soft_wrap=True)
 
 
@@ -56,7 +58,7 @@ def jetbrains_lines(platform: str = sys.platform) -> list[str]:
     quoted = subprocess.list2cmdline([exe]) if platform == "win32" else shlex.quote(exe)
     lines = ["The JetBrains plugin runs its \"Claude command\" in the IDE's terminal. freeclaude does not write "
              "that setting (its file format is not documented); either:"]
-    if ide.records("claude"):
+    if clients.records("claude"):
         lines.append("  - nothing: `freeclaude ide install claude` is in place, so the `claude` it runs already "
                      "uses the background gateway; or")
     else:

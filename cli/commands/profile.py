@@ -6,10 +6,11 @@ import os
 
 from rich.table import Table
 
-from freeclaude import profiles
 from freeclaude.errors import FreeclaudeError
-from freeclaude.profiles import TIERS, ProfileError, Store
-from freeclaude.providers import KINDS
+from freeclaude.profiles import schema, store
+from freeclaude.profiles.providers import KINDS
+from freeclaude.profiles.schema import TIERS, ProfileError
+from freeclaude.profiles.store import Store
 from freeclaude.render import err, out
 
 
@@ -17,15 +18,15 @@ def add(name: str, template: str | None, kind: str | None, base_url: str | None,
         tiers: dict[str, list[str]], default: bool) -> None:
     if kind and kind not in KINDS:
         raise FreeclaudeError(f"--kind must be one of {', '.join(KINDS)}")
-    store = Store()
+    profiles = Store()
     data = build(
-        template_data=profiles.template(template) if template else None,
+        template_data=store.template(template) if template else None,
         name=name, kind=kind, base_url=base_url, api_key_env=api_key_env, tiers=tiers,
     )
-    saved = store.save(name, data)
+    saved = profiles.save(name, data)
     if default:
-        store.set_default(name)
-    err.print(f"saved profile [bold]{name}[/bold] to {store.path(name)}", highlight=False)
+        profiles.set_default(name)
+    err.print(f"saved profile [bold]{name}[/bold] to {profiles.path(name)}", highlight=False)
     missing = [v for v in saved.key_vars() if not os.environ.get(v)]
     if missing:
         err.print(f"before using it: export {missing[0]}=<your key>", highlight=False)
@@ -65,18 +66,18 @@ def build(
 
 
 def list_() -> None:
-    store = Store()
-    names = store.names()
+    profiles = Store()
+    names = profiles.names()
     if not names:
         err.print("no profiles yet: `freeclaude profile templates` shows where to start")
         return
-    default = store.default()
+    default = profiles.default()
     table = Table(header_style="bold")
     for header in ("", "profile", *TIERS):
         table.add_column(header)
     for name in names:
         try:
-            p = store.load(name)
+            p = profiles.load(name)
             cells = [", ".join(f"{m.provider}:{m.name}" for m in p.chain(t)) for t in TIERS]
         except FreeclaudeError as e:
             cells = [f"[red]{e}[/red]"] + [""] * (len(TIERS) - 1)
@@ -85,16 +86,16 @@ def list_() -> None:
 
 
 def show(name: str) -> None:
-    store = Store()
-    p = store.load(name)
-    err.print(f"[dim]{store.path(name)}[/dim]", highlight=False)
-    out.print(store.path(name).read_text(encoding="utf-8"), highlight=False, markup=False)
+    profiles = Store()
+    p = profiles.load(name)
+    err.print(f"[dim]{profiles.path(name)}[/dim]", highlight=False)
+    out.print(profiles.path(name).read_text(encoding="utf-8"), highlight=False, markup=False)
     for var in p.key_vars():
         state = "set" if os.environ.get(var) else "NOT SET"
         err.print(f"${var}: {state}", highlight=False)
     origin = "" if "lean" in p.data else " (not set: the default)"
     err.print(f"lean: {p.lean}{origin}; `freeclaude run --lean off|core|minimal` changes it for one run", highlight=False)
-    from freeclaude.report import search_note
+    from freeclaude.usage.report import search_note
 
     note = search_note(p)
     if note:
@@ -115,14 +116,14 @@ def templates() -> None:
     table = Table(header_style="bold")
     for header in ("template", "key variable", "description"):
         table.add_column(header)
-    for name, data in profiles.templates().items():
-        p = profiles.parse(data, name, f"template {name}")
+    for name, data in store.templates().items():
+        p = schema.parse(data, name, f"template {name}")
         table.add_row(name, ", ".join(p.key_vars()) or "(none: local)", p.description)
     out.print(table)
 
 
 def test(name: str, as_json: bool, as_markdown: bool, rounds: int) -> None:
-    from freeclaude import probe
+    from freeclaude.diagnose import probe
 
     if as_json and as_markdown:
         raise FreeclaudeError("--json or --markdown: one of them")

@@ -4,8 +4,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from freeclaude import home, launcher, project, updates
-from freeclaude.profiles import Store
+from freeclaude.claude import launcher, updates
+from freeclaude.profiles import project
+from freeclaude.profiles.store import Store
+from freeclaude.service import home
 
 
 def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str], statusline: bool = True,
@@ -13,7 +15,7 @@ def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str]
     store = Store()
     chosen, why = project.choose(store, profile, Path.cwd())
     if chosen is None:
-        from freeclaude import discover
+        from freeclaude.profiles import discover
         from freeclaude.render import err
 
         chosen, why = discover.first_run(store, err), "found on this machine"
@@ -26,9 +28,9 @@ def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str]
     finally:
         handler.close()
     if not quiet:
-        from freeclaude import report
-        from freeclaude.ledger import Ledger
         from freeclaude.render import err
+        from freeclaude.usage import report
+        from freeclaude.usage.ledger import Ledger
 
         with Ledger(home.ledger_path()) as ledger:
             note = report.search_note(chosen)

@@ -10,10 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-from freeclaude import eventloop, home, project
-from freeclaude.config import GRACE_S, Config
 from freeclaude.errors import FreeclaudeError
-from freeclaude.profiles import Store
+from freeclaude.gateway import eventloop
+from freeclaude.gateway.config import GRACE_S, Config
+from freeclaude.profiles import project
+from freeclaude.profiles.store import Store
+from freeclaude.service import home
 
 log = logging.getLogger("freeclaude")
 TOKEN_ENV = "FREECLAUDE_TOKEN"
@@ -21,8 +23,8 @@ TOKEN_ENV = "FREECLAUDE_TOKEN"
 
 def main(profile: str | None, host: str, port: int, token: str | None, background: bool = False,
          token_file: Path | None = None, grace: float = GRACE_S) -> None:
+    from freeclaude.gateway.server import Server
     from freeclaude.render import err, out
-    from freeclaude.server import Server
 
     given = token_from(token, token_file, os.environ)
     chosen, why = project.choose(Store(), profile, Path.cwd())
@@ -33,7 +35,7 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
     if given:
         config.token = given
     elif background:
-        from freeclaude import background as bg
+        from freeclaude.service import background as bg
 
         config.token = bg.token()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -41,7 +43,7 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
 
     def ready(base_url: str) -> None:
         if background:
-            from freeclaude import background as bg
+            from freeclaude.service import background as bg
 
             bg.write_state(bg.State(pid=os.getpid(), base_url=base_url, profile=server.profile.name,
                                     started=time.time(), session=config.session))
@@ -73,7 +75,7 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
         pass  # a second Ctrl-C or SIGTERM: stopped at once
     finally:
         if background:
-            from freeclaude import background as bg
+            from freeclaude.service import background as bg
 
             bg.clear_state(os.getpid())
 

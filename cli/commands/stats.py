@@ -5,10 +5,11 @@ import re
 import time
 from datetime import datetime
 
-from freeclaude import home, report
 from freeclaude.errors import FreeclaudeError
-from freeclaude.ledger import Ledger
 from freeclaude.render import err, out
+from freeclaude.service import home
+from freeclaude.usage import report
+from freeclaude.usage.ledger import Ledger
 
 _SINCE = re.compile(r"(\d+)([mhdw])\Z")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}

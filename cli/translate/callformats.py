@@ -8,12 +8,27 @@ each cites its source). Checked 2026-12-02.
 
 import re
 
-from freeclaude.providers import TEXT_CALL_FORMATS
+from freeclaude.profiles.providers import TEXT_CALL_FORMATS
 from freeclaude.translate.callparse import (
-    HARMONY_HEAD, TOOL_CALL_TAG, Tools, json_in, parse_deepseek, parse_fenced, parse_gemma, parse_harmony, parse_invoke,
-    parse_json, parse_kimi, parse_mistral, parse_python_tag, parse_pythonic, parse_qwen3_coder, parse_tool_call,
-    parse_tool_call_attrs, parse_tool_call_brackets)
-
+    HARMONY_HEAD,
+    TOOL_CALL_TAG,
+    Tools,
+    json_in,
+    parse_deepseek,
+    parse_fenced,
+    parse_gemma,
+    parse_harmony,
+    parse_invoke,
+    parse_json,
+    parse_kimi,
+    parse_mistral,
+    parse_python_tag,
+    parse_pythonic,
+    parse_qwen3_coder,
+    parse_tool_call,
+    parse_tool_call_attrs,
+    parse_tool_call_brackets,
+)
 
 # What the text after a marker says about it.
 CALL, UNDECIDED, PROSE = "call", "undecided", "prose"

@@ -1,6 +1,6 @@
 """What a Messages passthrough changes in the request: only what the upstream cannot take."""
 
-from freeclaude.providers import Model
+from freeclaude.profiles.providers import Model
 from freeclaude.translate import state
 from freeclaude.translate.request import reminder, strip_billing, text_of
 

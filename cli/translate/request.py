@@ -2,7 +2,7 @@
 
 import json
 
-from freeclaude.providers import Model
+from freeclaude.profiles.providers import Model
 from freeclaude.translate import state
 from freeclaude.translate.tools import ToolNames, choice, function, tool_id
 

@@ -8,9 +8,9 @@ import json
 import uuid
 
 from freeclaude.translate import state
-from freeclaude.translate.reasoning import details_text, merged_details, parts_text
 from freeclaude.translate.callparse import Tools, glm_name, obj
 from freeclaude.translate.jsonrepair import Args
+from freeclaude.translate.reasoning import details_text, merged_details, parts_text
 from freeclaude.translate.textcalls import Scanner
 from freeclaude.translate.tools import ToolNames, tool_id
 

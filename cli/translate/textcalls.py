@@ -11,7 +11,8 @@ it goes out as the text it was. Fenced code blocks and <think> are never read fo
 
 import re
 
-from freeclaude.translate.callformats import CALL, FENCED, FORMATS, HEAD_MAX as _HEAD_MAX, LINE_FORMATS, PROSE, UNDECIDED, begins
+from freeclaude.translate.callformats import CALL, FENCED, FORMATS, LINE_FORMATS, PROSE, UNDECIDED, begins
+from freeclaude.translate.callformats import HEAD_MAX as _HEAD_MAX
 from freeclaude.translate.callparse import Tools
 
 # Reasoning written into the content, and how it ends (Seed-OSS's chat template uses its own tags).

@@ -3,7 +3,7 @@
 import hashlib
 import re
 
-from freeclaude.providers import Quirks
+from freeclaude.profiles.providers import Quirks
 from freeclaude.translate.schema import clean_schema
 
 MAX_TOOL_NAME = 64

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import tomli_w
 
-from freeclaude.ledger import Ledger
+from freeclaude.usage.ledger import Ledger
 from tests.conftest import KEY
 
 TOKEN = "served-token"

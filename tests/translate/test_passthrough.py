@@ -1,6 +1,6 @@
 """What a Messages passthrough changes: model, cap, billing line, late system turns, our signatures."""
 
-from freeclaude.providers import Model, Quirks
+from freeclaude.profiles.providers import Model, Quirks
 from freeclaude.translate import state
 from freeclaude.translate.passthrough import for_passthrough
 

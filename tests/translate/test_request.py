@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from freeclaude.providers import Model, Quirks
-from freeclaude.translate.passthrough import fold_system
+from freeclaude.profiles.providers import Model, Quirks
 from freeclaude.translate import state
+from freeclaude.translate.passthrough import fold_system
 from freeclaude.translate.request import DUMMY_THOUGHT_SIGNATURE, reasoning_effort, strip_billing, to_openai
 from freeclaude.translate.schema import clean_schema
 from freeclaude.translate.tools import ToolNames

@@ -5,7 +5,6 @@ import pytest
 from freeclaude.translate import sse
 
 
-
 def test_decoder_handles_split_lines_comments_and_crlf():
     d = sse.Decoder()
     stream = b': OPENROUTER PROCESSING\r\n\r\ndata: {"a":1}\r\n\r\nevent: ping\ndata: x\ndata: y\n\ndata: [DONE]\n\n'

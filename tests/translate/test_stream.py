@@ -6,9 +6,9 @@ import re
 import pytest
 
 from freeclaude.translate import state
-from freeclaude.translate.tools import ToolNames
 from freeclaude.translate.response import accumulate
 from freeclaude.translate.stream import IncompleteStream, StreamTranslator, UpstreamStreamError
+from freeclaude.translate.tools import ToolNames
 from tests.fakes import call, chunk
 
 TOOLS = {"Write": {"type": "object", "properties": {"file_path": {"type": "string"}, "content": {"type": "string"}}},

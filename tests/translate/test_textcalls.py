@@ -144,7 +144,8 @@ def test_a_long_call_costs_time_in_proportion_to_its_length():
 
 from freeclaude.translate.callformats import FORMATS  # noqa: E402
 from freeclaude.translate.textcalls import _HEAD_MAX  # noqa: E402
-from tests.translate.textcall_corpus import samples, tools as offered, translate  # noqa: E402
+from tests.translate.textcall_corpus import samples, translate  # noqa: E402
+from tests.translate.textcall_corpus import tools as offered
 
 CORPUS = {s["id"]: s for _, s in samples()}
 LEADING = [s for _, s in samples() if "content" in s and len(s["expect"]) > 1 and s["expect"][0]["type"] == "text"

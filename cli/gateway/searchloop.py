@@ -1,0 +1,129 @@
+"""One attempt at a request that carries Anthropic's web search server tool, on a model whose
+upstream cannot run it: a loop of upstream calls inside the one client request.
+
+The model gets a plain `web_search` tool; when it calls it, the gateway runs the search on the
+profile's backend while the client sees `server_tool_use` and `web_search_tool_result` blocks
+(translate/websearch.py builds them), then asks the model again with the results, until it
+answers. It has the Upstream interface (`stream()`, `complete()`, `outcome`), so the server
+treats it as any attempt: a failure before the first byte can still fall back, one after it is
+an error event. The ledger gets one row for it: the upstream calls of one answer, their usage
+summed, and the searches that ran.
+"""
+
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from freeclaude.gateway.upstream import Outcome, Upstream, Usage
+from freeclaude.translate import sse, websearch
+from freeclaude.translate.response import accumulate
+from freeclaude.translate.tokens import estimate
+from freeclaude.translate.websearch import Relay, SearchError, Tool
+
+
+class SearchLoop:
+    def __init__(self, tool: Tool, body: dict, *, first: Upstream, reopen: Callable[[dict, int], Awaitable[Upstream]],
+                 backend, session) -> None:
+        """`body` is the request as the upstream gets it (websearch.for_upstream); `first` the first
+        round's upstream, paced and clamped by the caller; `reopen(body, estimate)` opens each
+        later one, once the provider's rate budgets allow."""
+        self.tool = tool
+        self.body = body
+        self.first = first
+        self.reopen = reopen
+        self.backend = backend
+        self.session = session
+        self.where = first.where
+        self.outcome = Outcome(Usage(input=first.estimate))
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        async with contextlib.aclosing(self._events()) as batches:
+            async for events in batches:
+                yield sse.encode_all(events)
+
+    async def complete(self) -> dict:
+        events: list = []
+        async with contextlib.aclosing(self._events()) as batches:
+            async for batch in batches:
+                events += batch
+        if self.outcome.error:
+            raise self.outcome.error
+        return accumulate(events)
+
+    async def _events(self) -> AsyncIterator[list]:
+        relay = Relay(self.tool)
+        body, up = self.body, self.first
+        rounds, usage, following = 0, Usage(estimated=False), None
+        while True:
+            rounds += 1
+            decoder = sse.Decoder()
+            try:
+                async with contextlib.aclosing(up.stream()) as chunks:
+                    async for chunk in chunks:
+                        async for events in self._relayed(relay, decoder.feed(chunk)):
+                            yield events
+                async for events in self._relayed(relay, decoder.flush()):
+                    yield events
+            finally:
+                _add(usage, up.outcome.usage)
+                self.outcome.usage = usage
+                self.outcome.notes.extend(up.outcome.notes)
+                self.outcome.web_searches = relay.searches
+                self.outcome.requests, self.outcome.ratelimits = rounds, up.outcome.ratelimits
+            if up.outcome.error:  # the upstream ended its stream with an error event, passed on as it came
+                self.outcome.error = up.outcome.error
+                return
+            following = relay.next_body(body)
+            if following is None or rounds == websearch.MAX_ROUNDS:
+                break
+            body = following
+            up = await self.reopen(body, estimate(body))
+        self.outcome.notes.append(f"{rounds} upstream call(s), {relay.searches} web search(es)")
+        self.outcome.finished = True  # what follows is the answer's last piece
+        yield relay.finish({"input_tokens": usage.input, "output_tokens": usage.output,
+                            "cache_creation_input_tokens": usage.cache_write, "cache_read_input_tokens": usage.cache_read},
+                           paused=following is not None)
+
+    async def _relayed(self, relay: Relay, decoded: list[tuple[str, str]]) -> AsyncIterator[list]:
+        """The client's events for these upstream events; a search call that closes is run
+        before the next event is read, so its result block follows it, as at Anthropic."""
+        out: list = []
+        for name, data in decoded:
+            try:
+                event = json.loads(data)
+            except ValueError:
+                self.outcome.notes.append("skipped an event that is not JSON")
+                continue
+            if not isinstance(event, dict):
+                continue
+            out += relay.feed(name or str(event.get("type")), event)
+            if out and self.outcome.first_byte is None:
+                self.outcome.first_byte = time.monotonic()
+            for call in list(relay.waiting):
+                if out:
+                    yield out
+                    out = []
+                yield await self._search(relay, call)
+        if out:
+            yield out
+
+    async def _search(self, relay: Relay, call) -> list:
+        try:
+            query = websearch.query_of(self.tool, call.input(), relay.used)
+        except SearchError as e:
+            return relay.resolve(call, e)
+        relay.used += 1
+        try:
+            found = await self.backend.search(self.session, query, self.tool)
+        except SearchError as e:
+            return relay.resolve(call, e)
+        return relay.resolve(call, websearch.kept(self.tool, found, self.backend.max_results), query)
+
+
+def _add(total: Usage, u: Usage) -> None:
+    total.input += u.input
+    total.output += u.output
+    total.cache_read += u.cache_read
+    total.cache_write += u.cache_write
+    total.estimated = total.estimated or u.estimated
