@@ -1,7 +1,7 @@
 """The command line: options and help only. Each command imports its module (freeclaude.commands)
 when it runs, so that no command pays for another's imports (aiohttp, rich, sqlite)."""
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from freeclaude import __version__
-from freeclaude.claude.lean import LEVELS
+from freeclaude.claude.lean import Level
 from freeclaude.errors import FreeclaudeError
 from freeclaude.gateway.config import BACKGROUND_PORT, GRACE_S
 
@@ -71,9 +71,6 @@ def _root(
 # ---------------------------------------------------------------- run / serve
 
 
-Lean = Enum("Lean", [(level, level) for level in LEVELS], type=str)
-
-
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False})
 def run(
     ctx: typer.Context,
@@ -82,7 +79,7 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary at exit.")] = False,
     no_statusline: Annotated[bool, typer.Option("--no-statusline",
                                                 help="Leave Claude Code's status line alone.")] = False,
-    lean: Annotated[Lean | None, typer.Option(help="How much of Claude Code's own prompt reaches the model "
+    lean: Annotated[Level | None, typer.Option(help="How much of Claude Code's own prompt reaches the model "
                                                       "(default: the profile's lean).")] = None,
 ) -> None:
     """Run Claude Code through freeclaude. Arguments after the options (or after --) go to claude."""
@@ -114,7 +111,7 @@ def serve(
 # ---------------------------------------------------------------- the background gateway
 
 
-class Shell(str, Enum):
+class Shell(StrEnum):
     sh = "sh"
     fish = "fish"
     powershell = "powershell"
@@ -149,7 +146,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 @app.command()
 def env(
-    shell: Annotated[Shell | None, typer.Option(help="Syntax (default: powershell on Windows, fish under fish, else sh).")] = None,
+    shell: Annotated[Shell | None, typer.Option(
+        help="Syntax (default: powershell on Windows, fish under fish, else sh).")] = None,
 ) -> None:
     """Export lines for the background gateway: eval "$(freeclaude env)"."""
     from freeclaude.commands import env
@@ -160,7 +158,7 @@ def env(
 # ---------------------------------------------------------------- IDEs
 
 
-class Target(str, Enum):
+class Target(StrEnum):
     claude = "claude"
     vscode = "vscode"
     jetbrains = "jetbrains"
@@ -215,7 +213,8 @@ def profile_add(
     opus: Annotated[list[str] | None, typer.Option(help="Model for opus; repeat for a fallback chain.")] = None,
     sonnet: Annotated[list[str] | None, typer.Option(help="Model for sonnet; repeat for a fallback chain.")] = None,
     haiku: Annotated[list[str] | None, typer.Option(help="Model for haiku; repeat for a fallback chain.")] = None,
-    fable: Annotated[list[str] | None, typer.Option(help="Model for fable (default: the opus chain); repeat for a fallback chain.")] = None,
+    fable: Annotated[list[str] | None, typer.Option(
+        help="Model for fable (default: the opus chain); repeat for a fallback chain.")] = None,
     default: Annotated[bool, typer.Option("--default", help="Make it the default profile.")] = False,
 ) -> None:
     """Add a profile (or replace one of the same name)."""

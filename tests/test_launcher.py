@@ -11,7 +11,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from freeclaude.claude.launcher import child_env, compact_env, exit_code, find_claude, gateway_env, main_model
+from freeclaude.claude.facts import child_env, compact_env, find_claude, gateway_env, main_model
+from freeclaude.claude.launcher import exit_code
 from freeclaude.profiles.schema import parse
 from freeclaude.service import home
 from tests.conftest import KEY

@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from freeclaude.claude.sessions import KEEP_SECONDS, MAX_HELD, Board, read, state_path
+from freeclaude.claude.sessions import KEEP_SECONDS, MAX_HELD, Board, read, session_file
 from freeclaude.claude.statusline import command, render
 from freeclaude.service import home
 from tests.conftest import TOKEN
@@ -161,7 +161,7 @@ def test_sessions_without_a_usable_id_leave_no_file(tmp_path):
     for sid in (None, "", "../x", "a/b", "x" * 101):
         board.record(_row(session=sid), {})
     assert list(tmp_path.iterdir()) == []
-    assert state_path(str(tmp_path), "../x") is None
+    assert session_file(str(tmp_path), "../x") is None
 
 
 def test_old_files_are_pruned_and_memory_is_bounded(tmp_path):

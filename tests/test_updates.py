@@ -6,7 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from freeclaude.claude.updates import CACHE, TESTED, Check, parse
+from freeclaude.claude.facts import TESTED, version
+from freeclaude.claude.updates import CACHE, VersionCheck
 from tests.standin import start_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,11 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_tested_version_is_the_one_package_json_pins():
     pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["@anthropic-ai/claude-code"]
-    assert TESTED == pinned, "bump updates.TESTED with package.json's pin (and run the claude tests on it)"
+    assert TESTED == pinned, "bump facts.TESTED with package.json's pin (and run the claude tests on it)"
 
 
-def test_parse():
-    assert parse("2.1.331 (Claude Code)\n") == (2, 1, 331) and parse("") is None and parse("claude x") is None
+def test_version():
+    assert version("2.1.331 (Claude Code)\n") == (2, 1, 331) and version("") is None and version("claude x") is None
 
 
 def counting_claude(tmp_path, version: str) -> Path:
@@ -35,10 +36,10 @@ def asked(tmp_path) -> int:
 
 def test_warned_once_then_nothing_and_no_subprocess(tmp_path):
     claude = counting_claude(tmp_path, "2.1.999")
-    first = Check(str(claude), tmp_path)
+    first = VersionCheck(str(claude), tmp_path)
     assert "Claude Code 2.1.999 is newer than " + TESTED in first.warning()
     assert asked(tmp_path) == 1
-    again = Check(str(claude), tmp_path)
+    again = VersionCheck(str(claude), tmp_path)
     assert again.warning() is None and asked(tmp_path) == 1  # cached by path and mtime: not asked again
     entry = json.loads((tmp_path / CACHE).read_text())
     assert entry["path"] == os.path.realpath(claude) and entry["warned"] is True
@@ -46,18 +47,18 @@ def test_warned_once_then_nothing_and_no_subprocess(tmp_path):
 
 def test_a_new_install_is_asked_again(tmp_path):
     claude = counting_claude(tmp_path, TESTED)
-    assert Check(str(claude), tmp_path).warning() is None  # the tested version: nothing to say
+    assert VersionCheck(str(claude), tmp_path).warning() is None  # the tested version: nothing to say
     claude.write_text(claude.read_text().replace(TESTED, "9.0.0"))
     os.utime(claude, ns=(1, 1))  # an update changes the file
-    assert "9.0.0" in Check(str(claude), tmp_path).warning() and asked(tmp_path) == 2
+    assert "9.0.0" in VersionCheck(str(claude), tmp_path).warning() and asked(tmp_path) == 2
 
 
 def test_a_claude_that_cannot_say_its_version_is_no_error(tmp_path):
     claude = tmp_path / "claude"
     claude.write_text("#!/bin/sh\nexit 3\n")
     claude.chmod(0o755)
-    assert Check(str(claude), tmp_path).warning() is None
-    assert Check(str(tmp_path / "missing"), tmp_path).warning() is None
+    assert VersionCheck(str(claude), tmp_path).warning() is None
+    assert VersionCheck(str(tmp_path / "missing"), tmp_path).warning() is None
 
 
 async def test_run_warns_after_claude_exits_and_only_once(tmp_path, standin, fake):

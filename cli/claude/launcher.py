@@ -2,97 +2,22 @@
 
 import logging
 import os
-import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 
-from freeclaude.claude import daemon, lean, sessions, settings, tether
-from freeclaude.claude.picker import picker_env, tier_vars
+from freeclaude.claude import daemon, facts, lean, settings, tether
 from freeclaude.errors import FreeclaudeError
 from freeclaude.gateway.config import Config, listen
 from freeclaude.profiles.schema import Profile
-from freeclaude.profiles.tiers import TIERS, tier_of
 from freeclaude.service import home, processes
 from freeclaude.service.files import private_file
 
-# Local models can take minutes to read Claude Code's prompt before the first token.
-API_TIMEOUT_MS = "1800000"
-INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
-AUTO_COMPACT_MIN = 100_000
-# What gateway_env sizes for the model that a value the user set stays theirs over.
-USER_KEEPS = ("API_TIMEOUT_MS", "CLAUDE_CODE_MAX_OUTPUT_TOKENS")
 POLL_SECONDS = 1.0  # how often a daemon left behind is looked at
-
-
-def find_claude(env: Mapping[str, str]) -> str:
-    name = env.get("FREECLAUDE_CLAUDE") or "claude"
-    found = shutil.which(name, path=env.get("PATH"))
-    if not found:
-        raise FreeclaudeError(
-            f"Claude Code ({name}) was not found: install it with `{INSTALL_HINT}`, "
-            "or point FREECLAUDE_CLAUDE at the executable"
-        )
-    return found
-
-
-def main_model(claude_args: Sequence[str]) -> str:
-    """What Claude Code's main loop will ask for: its --model, else opus (its default)."""
-    for i, arg in enumerate(claude_args):
-        if arg == "--model" and i + 1 < len(claude_args):
-            return claude_args[i + 1]
-        if arg.startswith("--model="):
-            return arg.split("=", 1)[1]
-    return "opus"
-
-
-def gateway_env(base_url: str, token: str, profile: Profile, tier: str = "opus") -> dict[str, str]:
-    """The variables that point a Claude Code at a gateway, sized for the first model of the
-    tier (or the model itself, when `tier` names one of the profile's models), with the /model
-    picker labelled by what each tier runs and the statusline's files named."""
-    main = profile.find(tier) or profile.chain(tier_of(tier))[0]
-    env = {"ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_AUTH_TOKEN": token,
-           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "API_TIMEOUT_MS": API_TIMEOUT_MS,
-           # Ask for what the model can give: an answer that stops at a cap Claude Code did not
-           # set reads to it as "exceeded the 128000 output token maximum".
-           "CLAUDE_CODE_MAX_OUTPUT_TOKENS": str(main.max_output_tokens),
-           sessions.DIR_ENV: str(home.sessions_dir())}
-    env.update(compact_env(main.context_window))
-    env.update(picker_env(profile))
-    return env
-
-
-def child_env(base: Mapping[str, str], base_url: str, token: str, profile: Profile, claude_args: Sequence[str]) -> dict:
-    """The child's environment: ours without the upstream keys, pointed at the gateway. A
-    timeout, output cap or tier model the user set stays theirs."""
-    env = dict(base)
-    for var in ("ANTHROPIC_API_KEY", "FREECLAUDE_CLAUDE", *profile.key_vars()):
-        env.pop(var, None)  # upstream keys stay with the gateway
-    ours = gateway_env(base_url, token, profile, main_model(claude_args))
-    for tier in TIERS:  # a tier the user pointed at a model of their choosing keeps it, unlabelled by us
-        model_var, *labels = tier_vars(tier)
-        if model_var in base:
-            for var in (model_var, *labels):
-                ours.pop(var, None)
-    for var, value in ours.items():
-        if var in USER_KEEPS:
-            env.setdefault(var, value)
-        else:
-            env[var] = value
-    return env
-
-
-def compact_env(window: int) -> dict[str, str]:
-    """Auto-compact where the main model's window really ends, not at Claude's own window.
-
-    Claude Code (2.1.330) reads an auto-compact window under 100k as 100k, so a smaller
-    window is given as a percentage of that 100k instead."""
-    if window >= AUTO_COMPACT_MIN:
-        return {"CLAUDE_CODE_AUTO_COMPACT_WINDOW": str(window)}
-    return {"CLAUDE_CODE_AUTO_COMPACT_WINDOW": str(AUTO_COMPACT_MIN),
-            "CLAUDE_AUTOCOMPACT_PCT_OVERRIDE": str(max(1, window * 100 // AUTO_COMPACT_MIN))}
 
 
 def log_to_file(path: Path) -> logging.Handler:
@@ -123,11 +48,12 @@ def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Map
     (aiohttp and all) loads while Node does, and a request sent before it is up waits in the
     socket's backlog."""
     env = os.environ if env is None else env
-    claude = claude or find_claude(env)
+    claude = claude or facts.find_claude(env)
     config = Config(profile=profile, ledger_path=home.ledger_path(), state_dir=home.sessions_dir(), env=env)
     config.keys()  # a missing key is said now, before Claude Code takes the terminal
     config.sock = listen(config.host, port)
-    base_url = "http://%s:%d" % config.sock.getsockname()[:2]
+    host, bound = config.sock.getsockname()[:2]
+    base_url = f"http://{host}:{bound}"
     previous = _hold_signals()
     slim = lean.Launch()
     try:
@@ -135,7 +61,7 @@ def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Map
             cwd = os.getcwd()
             level = lean_level or profile.lean
             slim = lean.for_run(level, claude_args, env, Path(cwd), home.data_dir(), version)
-            child_environment = {**child_env(env, base_url, config.token, profile, claude_args), **slim.env}
+            child_environment = {**facts.child_env(env, base_url, config.token, profile, claude_args), **slim.env}
             for var in slim.unset:
                 child_environment.pop(var, None)
             ours = {var: value for var, value in child_environment.items() if env.get(var) != value}
@@ -151,7 +77,7 @@ def run(profile: Profile, claude_args: Sequence[str], *, port: int = 0, env: Map
 
         def left_behind() -> int | None:
             """A daemon our Claude Code left behind, unless we were told to stop (SIGTERM, SIGHUP)."""
-            return None if told else daemon.daemon(home.claude_dir(env), child.proc.pid, started, time.time(), cwd)
+            return None if told else daemon.daemon(facts.claude_dir(env), child.proc.pid, started, time.time(), cwd)
 
         try:
             returncode = eventloop.run(_serve(config, child, left_behind))
@@ -217,11 +143,11 @@ def _hold_signals() -> dict:
     return previous
 
 
-def _forward_signals(proc) -> list[int]:
+def _forward_signals(proc: subprocess.Popen[bytes]) -> list[int]:
     """Passes SIGTERM and SIGHUP on; the list it returns fills with the signals received."""
     received: list[int] = []
 
-    def forward(sig, frame) -> None:
+    def forward(sig: int, frame: FrameType | None) -> None:
         received.append(sig)
         if proc.returncode is None:
             proc.send_signal(sig)

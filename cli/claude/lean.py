@@ -22,11 +22,19 @@ Everything added goes before the user's arguments in `--flag=value` form: a vari
 
 import os
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from pathlib import Path
 
 from freeclaude.service.files import Removable
 
-LEVELS = ("off", "core", "minimal")
+
+class Level(StrEnum):
+    off = "off"
+    core = "core"
+    minimal = "minimal"
+
+
+LEVELS = tuple(level.value for level in Level)
 CORE_TOOLS = ("Bash", "Read", "Edit", "Write", "Glob", "Grep")
 # Every other built-in tool of Claude Code 2.1.330-2.1.332 (the same in both, interactive and
 # -p; the deferred ones listed once ToolSearch is denied): `ide install claude` denies them in
@@ -124,9 +132,9 @@ def _append_memory(launch: Launch, env: Mapping[str, str], cwd: Path, data_dir: 
     flag = "--append-system-prompt-file"
     theirs = _last_value(launch.claude_args, flag)
     if theirs is not None:
-        index, path = theirs
+        index, given = theirs
         try:
-            text = "\n".join(t for t in (text, Path(path).expanduser().read_text(encoding="utf-8")) if t)
+            text = "\n".join(t for t in (text, Path(given).expanduser().read_text(encoding="utf-8")) if t)
         except OSError:
             return  # Claude Code says what is wrong with their file; ours waits for a good one
     if not text:

@@ -63,7 +63,7 @@ class Memory:
 
 def load(cwd: Path, env: Mapping[str, str], platform: str = sys.platform) -> list[Memory]:
     """Every memory file Claude Code would load at start in `cwd`, in its order."""
-    from freeclaude.service import home
+    from freeclaude.claude import facts
 
     cwd = Path(cwd).absolute()
     found = _Walk(cwd, Path(env.get("HOME") or env.get("USERPROFILE") or Path.home()),
@@ -72,7 +72,7 @@ def load(cwd: Path, env: Mapping[str, str], platform: str = sys.platform) -> lis
     if managed:
         found.file(Path(managed) / "CLAUDE.md", "managed")
         found.rules(Path(managed) / ".claude" / "rules", "managed")
-    user = home.claude_dir(env)
+    user = facts.claude_dir(env)
     found.file(user / "CLAUDE.md", "user")
     found.rules(user / "rules", "user")
     for folder in reversed([cwd, *cwd.parents][:-1]):  # the filesystem root is never read
@@ -206,7 +206,7 @@ def imports(text: str) -> list[str]:
 def _fence(line: str, fence: str | None, indent: int) -> str | None:
     """The fence open after this line: a line of three or more ` or ~ opens a code block, and
     one of the same character, at least as long, with nothing after it closes it."""
-    match = re.match(r" {0,%d}(`{3,}|~{3,})(.*)" % indent, line.expandtabs(4))
+    match = re.match(rf" {{0,{indent}}}(`{{3,}}|~{{3,}})(.*)", line.expandtabs(4))
     if fence is None:
         return match.group(1) if match and "`" not in match.group(2) else None
     closes = match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) and not match.group(2).strip()

@@ -2,10 +2,21 @@
 JSON file per session (replaced whole, so a reader never sees half of one) and `freeclaude
 statusline` reads it. Light imports only: the reader has a few tens of milliseconds to answer."""
 
+from __future__ import annotations
+
 import json
 import os
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+
+# The statusline imports this module on every call: typing (3.5 ms) and the ledger are for the
+# type checker only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from freeclaude.usage.ledger import Attempt
 
 # Where the files are, for the statusline Claude Code runs: gateway_env() sets it, so the reader
 # need not load platformdirs to find the data dir (it falls back to that when unset).
@@ -15,7 +26,7 @@ MAX_HELD = 256  # sessions a long-running gateway keeps in memory; the oldest go
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
-def client_session(headers, body: dict) -> str | None:
+def client_session(headers: Mapping[str, str], body: dict[str, Any]) -> str | None:
     """Claude Code's own session id in a request: its X-Claude-Code-Session-Id header (2.1.330),
     else the session_id in the JSON string it sends as metadata.user_id (2.1.328 too)."""
     sid = headers.get("X-Claude-Code-Session-Id")
@@ -24,14 +35,14 @@ def client_session(headers, body: dict) -> str | None:
     user = (body.get("metadata") or {}).get("user_id") if isinstance(body.get("metadata"), dict) else None
     if isinstance(user, str) and user.startswith("{"):
         try:
-            sid = json.loads(user).get("session_id")
+            found = json.loads(user).get("session_id")
         except (ValueError, AttributeError):
             return None
-        return sid[:100] if isinstance(sid, str) and sid else None
+        return found[:100] if isinstance(found, str) and found else None
     return None
 
 
-def state_path(directory: str, session_id: str) -> str | None:
+def session_file(directory: str, session_id: str) -> str | None:
     """The file of a session, or None for an id that cannot be a file name (never a path)."""
     if not session_id or len(session_id) > 100 or not _SAFE.issuperset(session_id):
         return None
@@ -39,7 +50,7 @@ def state_path(directory: str, session_id: str) -> str | None:
 
 
 def read(directory: str, session_id: str) -> dict | None:
-    path = state_path(directory, session_id)
+    path = session_file(directory, session_id)
     if path is None:
         return None
     try:
@@ -54,16 +65,17 @@ class Board:
     """The gateway's side: what each session was last answered with and what it has cost so far.
     Called from the writer thread only, so it needs no lock of its own."""
 
-    def __init__(self, directory: str, clock=time.time) -> None:
+    def __init__(self, directory: str, clock: Callable[[], float] = time.time) -> None:
         self.dir = directory
         self.clock = clock
-        self._held: dict[str, dict] = {}
+        self._held: dict[str, dict[str, Any]] = {}
 
-    def record(self, row, cooling: dict[str, float]) -> None:
+    def record(self, row: Attempt, cooling: dict[str, float]) -> None:
         """One finished attempt (a ledger Attempt) and the models cooling down as it ended
         ("provider:model" -> seconds left)."""
-        state = self._state(row.client_session)
-        if state is None:
+        session = row.client_session
+        state = self._state(session)
+        if session is None or state is None:
             return
         now = self.clock()
         state["profile"] = row.profile
@@ -78,7 +90,7 @@ class Board:
             "outcome": row.outcome, "at": now}
         state["cooling"] = {ref: now + left for ref, left in cooling.items()}
         (state.get("waiting") or {}).pop(f"{row.provider}:{row.upstream_model}", None)  # it waits no more
-        self._write(row.client_session, state)
+        self._write(session, state)
 
     def hold(self, session: str, model: str, limit: str, seconds: float) -> None:
         """A request of the session waits `seconds` for the model's `limit` budget ("tpm"...)."""
@@ -87,8 +99,8 @@ class Board:
             state.setdefault("waiting", {})[model] = {"limit": limit, "until": self.clock() + seconds}
             self._write(session, state)
 
-    def _state(self, session: str | None) -> dict | None:
-        if state_path(self.dir, session or "") is None:
+    def _state(self, session: str | None) -> dict[str, Any] | None:
+        if not session or session_file(self.dir, session) is None:
             return None
         return self._held.get(session) or read(self.dir, session) or {
             "requests": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "list_price_usd": 0.0, "routes": {}}
@@ -97,7 +109,9 @@ class Board:
         self._hold(session, state)
         from freeclaude.service.files import write_atomic  # the gateway's side only: the reader never loads it
 
-        write_atomic(Path(state_path(self.dir, session)), json.dumps(state, separators=(",", ":")).encode(), sync=False)
+        path = session_file(self.dir, session)
+        if path is not None:
+            write_atomic(Path(path), json.dumps(state, separators=(",", ":")).encode(), sync=False)
 
     def prune(self) -> None:
         """Removes the files of sessions nobody has touched for a week."""

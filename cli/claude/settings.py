@@ -11,10 +11,12 @@ A --settings of the user's own is left alone, and then ours is not passed at all
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+from freeclaude.claude import facts
 from freeclaude.claude.statusline import REFRESH_SECONDS, command
-from freeclaude.service import home
 from freeclaude.service.files import Removable, write_atomic
 
 SHARED = "statusline-settings.json"  # no secret in it: one file for every run
@@ -29,11 +31,12 @@ class RunSettings(Removable):
         self.private = private
 
 
-def for_run(env, cwd, claude_args, data_dir: Path, gateway: dict[str, str], statusline: bool) -> RunSettings:
+def for_run(env: Mapping[str, str], cwd: str, claude_args: Sequence[str], data_dir: Path, gateway: dict[str, str],
+            statusline: bool) -> RunSettings:
     if any(a == "--settings" or a.startswith("--settings=") for a in claude_args):
         return RunSettings([])
     files = [_read(p) for p in _files(env, cwd)]
-    wanted: dict = {}
+    wanted: dict[str, Any] = {}
     if statusline and not _has_statusline(files):
         wanted["statusLine"] = {"type": "command", "command": command(), "refreshInterval": REFRESH_SECONDS}
     theirs = set().union(*(f.get("env") or {} for f in files if f and isinstance(f.get("env"), dict)))
@@ -56,17 +59,17 @@ def for_run(env, cwd, claude_args, data_dir: Path, gateway: dict[str, str], stat
     return RunSettings(["--settings", str(path)])
 
 
-def _has_statusline(files) -> bool:
+def _has_statusline(files: list[dict[str, Any] | None]) -> bool:
     return any(f is None or f.get("statusLine") for f in files)  # one we cannot parse may have one
 
 
-def _files(env, cwd) -> list[Path]:
+def _files(env: Mapping[str, str], cwd: str) -> list[Path]:
     project = Path(cwd) / ".claude"
-    return [p for p in (home.claude_dir(env) / "settings.json", project / "settings.json",
+    return [p for p in (facts.claude_dir(env) / "settings.json", project / "settings.json",
                         project / "settings.local.json") if p.is_file()]
 
 
-def _read(path: Path) -> dict | None:
+def _read(path: Path) -> dict[str, Any] | None:
     """A settings file's object; None when it cannot be read as one."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -16,7 +16,7 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 class Child:
     """A started child and whatever keeps it tied to us; `release()` once it has exited."""
 
-    def __init__(self, proc: subprocess.Popen, release=None) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], release: Callable[[], object] | None = None) -> None:
         self.proc = proc
         self._release = release
 
@@ -52,7 +52,7 @@ def _parent_death_signal():
     return arm
 
 
-def _watchdog(pid: int):
+def _watchdog(pid: int) -> Callable[[], None]:
     """A forked process that waits for EOF on a pipe only we hold open, then ends `pid`. Ctrl-C and
     a closed terminal reach it as they reach the rest of the foreground group: it ignores them,
     since its job is what happens after we are gone."""
@@ -78,9 +78,11 @@ def _watchdog(pid: int):
     return release
 
 
-def _kill_on_close(proc: subprocess.Popen):
+def _kill_on_close(proc: subprocess.Popen[bytes]) -> Callable[[], object] | None:
     """A job object with KILL_ON_JOB_CLOSE holding the child: Windows ends the child when the
     job's last handle closes, which happens when our process ends, however it ends."""
+    if sys.platform != "win32":  # never so: this says to the type checker that ctypes.WinDLL is there
+        return None
     import ctypes
     from ctypes import wintypes
 

@@ -9,27 +9,19 @@ import subprocess
 import threading
 from pathlib import Path
 
-# The version package.json pins for the tests, which the claude-marked tests pass on; CI also
-# runs them on the newest from npm. Bump the two together (tests/test_updates.py holds them equal).
-TESTED = "2.1.330"
+from freeclaude.claude import facts
+from freeclaude.claude.facts import TESTED
+
 CACHE = "claude-version.json"
 
 
-def parse(text: str) -> tuple[int, ...] | None:
-    """ "2.1.331 (Claude Code)" -> (2, 1, 331)."""
-    try:
-        return tuple(int(part) for part in text.split()[0].split("."))
-    except (IndexError, ValueError):
-        return None
-
-
-class Check:
+class VersionCheck:
     """Started before Claude Code, read after it has exited (a warning printed while it owns the
     terminal would be drawn over)."""
 
     def __init__(self, claude: str, data_dir: Path) -> None:
         self.cache = data_dir / CACHE
-        self.entry: dict | None = None
+        self.entry: dict[str, object] | None = None
         self._thread: threading.Thread | None = None
         path = os.path.realpath(claude)
         try:
@@ -60,7 +52,7 @@ class Check:
         `--version` answers in about 40 ms)."""
         if self._thread is not None:
             self._thread.join(wait)
-        return parse(str(self.entry.get("version", ""))) if self.entry else None
+        return facts.version(str(self.entry.get("version", ""))) if self.entry else None
 
     def warning(self, wait: float = 2.0) -> str | None:
         """The warning, the first time this Claude Code is seen to be newer than TESTED."""
@@ -69,12 +61,12 @@ class Check:
         entry = self.entry
         if entry is None or entry.get("warned"):
             return None
-        version, tested = parse(str(entry.get("version", ""))), parse(TESTED)
-        if version is None or version <= tested:
+        seen, tested = facts.version(str(entry.get("version", ""))), facts.version(TESTED)
+        if seen is None or tested is None or seen <= tested:
             return None
         entry["warned"] = True
         self._save()
-        shown = ".".join(map(str, version))
+        shown = ".".join(map(str, seen))
         return (f"Claude Code {shown} is newer than {TESTED}, the newest freeclaude was tested with; if it "
                 f"misbehaves, `npm install -g @anthropic-ai/claude-code@{TESTED}` goes back (warned once)")
 

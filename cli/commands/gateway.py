@@ -4,6 +4,7 @@ import json
 import os
 import time
 from datetime import datetime
+from typing import Any
 
 from freeclaude.errors import FreeclaudeError
 from freeclaude.gateway.config import BACKGROUND_PORT
@@ -14,9 +15,8 @@ from freeclaude.usage.ledger import Ledger, iso
 
 
 def start(profile: str | None, port: int) -> None:
-    found = bg.probe()
-    if found.running:
-        s = found.state
+    found = bg.lookup()
+    if s := found.live:
         where = f"at {s.base_url} (profile {s.profile}, pid {s.pid})"
         if (profile and profile != s.profile) or (port and port != s.port):
             raise FreeclaudeError(f"a gateway is already running {where}: `freeclaude stop` it first to start another")
@@ -62,21 +62,22 @@ def status(as_json: bool) -> None:
               f"up {_span(info['uptime_s'])}", highlight=False, soft_wrap=True)
     today = info["today"]
     if today and today["requests"]:
-        out.print(f"today: {report.usage_line(today)}, {today['sessions']} Claude Code session(s)", highlight=False, soft_wrap=True)
+        out.print(f"today: {report.usage_line(today)}, {today['sessions']} Claude Code session(s)",
+                  highlight=False, soft_wrap=True)
     else:
         out.print("today: no requests yet", highlight=False, soft_wrap=True)
     out.print(f"log: {info['log']}", highlight=False, soft_wrap=True)
 
 
-def _status() -> dict:
-    found = bg.probe()
-    state = found.state if found.running else None
-    info = {"running": found.running, "stale": found.stale,
+def _status() -> dict[str, Any]:
+    found = bg.lookup()
+    state = found.live
+    info: dict[str, Any] = {"running": found.running, "stale": found.stale,
             "base_url": state.base_url if state else None, "profile": state.profile if state else None,
             "pid": state.pid if state else None, "port": state.port if state else None,
             "started": iso(state.started) if state else None,
             "uptime_s": round(time.time() - state.started, 1) if state else None,
-            "log": str(bg.log_path()), "today": None, "gateway": None,
+            "log": str(bg.log_file()), "today": None, "gateway": None,
             # listeners on the gateway's port (or the ports IDE settings name) that are not it
             "foreign_listeners": [{"port": port, "held_by": holder.who, "said": bg.taken(port, holder)}
                                   for port, holder in bg.foreign(found)]}

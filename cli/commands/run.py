@@ -4,7 +4,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from freeclaude.claude import launcher, updates
+from freeclaude.claude import facts, launcher, updates
 from freeclaude.profiles import project
 from freeclaude.profiles.store import Store
 from freeclaude.service import home
@@ -19,9 +19,9 @@ def main(profile: str | None, port: int, quiet: bool, claude_args: Sequence[str]
         from freeclaude.render import err
 
         chosen, why = discover.first_run(store, err), "found on this machine"
-    claude = launcher.find_claude(os.environ)
-    check = updates.Check(claude, home.data_dir())
-    handler = launcher.log_to_file(home.log_path())
+    claude = facts.find_claude(os.environ)
+    check = updates.VersionCheck(claude, home.data_dir())
+    handler = launcher.log_to_file(home.server_log())
     try:
         code, session = launcher.run(chosen, claude_args, port=port, env=os.environ, statusline=statusline,
                                      claude=claude, lean_level=lean, version=check.version())

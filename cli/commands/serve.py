@@ -8,7 +8,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from types import FrameType
 
 from freeclaude.errors import FreeclaudeError
 from freeclaude.gateway import eventloop
@@ -61,9 +63,9 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
         loop, task = asyncio.get_running_loop(), asyncio.current_task()
         told: list[int] = []
 
-        def on_signal(sig, frame) -> None:
+        def on_signal(sig: int, frame: FrameType | None) -> None:
             told.append(sig)
-            loop.call_soon_threadsafe(server.stop_soon if len(told) == 1 else task.cancel)
+            loop.call_soon_threadsafe(server.stop_soon if len(told) == 1 or task is None else task.cancel)
 
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, on_signal)
@@ -80,7 +82,7 @@ def main(profile: str | None, host: str, port: int, token: str | None, backgroun
             bg.clear_state(os.getpid())
 
 
-def token_from(token: str | None, token_file: Path | None, env) -> str | None:
+def token_from(token: str | None, token_file: Path | None, env: Mapping[str, str]) -> str | None:
     """The token clients must send: --token (which `ps` shows to every user of the machine), else
     the file --token-file names, else $FREECLAUDE_TOKEN; None for a new random one."""
     if token:

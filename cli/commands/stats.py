@@ -33,7 +33,7 @@ def main(since: str | None, profile: str | None, as_json: bool) -> None:
         with Ledger(path) as ledger:
             totals = ledger.totals(since=start, profile=profile)
     if as_json:
-        empty = {"by_tier": {}, "by_model": {}, "by_day": {}, "by_profile": {}, "by_session": {}, "total": {},
+        empty: dict[str, object] = {"by_tier": {}, "by_model": {}, "by_day": {}, "by_profile": {}, "by_session": {}, "total": {},
                  "errors": []}
         out.print_json(json.dumps({"since": since, "profile": profile, **(totals or empty)}))
         return

@@ -6,10 +6,11 @@ import dataclasses
 import os
 import subprocess
 import time
+from collections.abc import Mapping
 
 import aiohttp
 
-from freeclaude.claude import launcher
+from freeclaude.claude import facts
 from freeclaude.diagnose import probe
 from freeclaude.errors import FreeclaudeError
 from freeclaude.ide import clients
@@ -28,9 +29,9 @@ class Check:
     fix: str | None = None
 
 
-def run(env=os.environ) -> list[Check]:
+def run(env: Mapping[str, str] = os.environ) -> list[Check]:
     checks = [claude(env)]
-    found = background.probe()
+    found = background.lookup()
     try:
         chosen = Store().resolve(None)
         checks.append(Check("profile", OK, f"{chosen.name} (the default) is valid"))
@@ -39,11 +40,11 @@ def run(env=os.environ) -> list[Check]:
             checks += asyncio.run(tiers(chosen))
     except FreeclaudeError as e:
         checks.append(Check("profile", FAIL, str(e)))  # the message says what to do
-    if found.running:
+    if live := found.live:
         try:  # the gateway holds its own keys; its profile must still load for `env` and `ide install`
-            Store().load(found.state.profile)
+            Store().load(live.profile)
         except FreeclaudeError as e:
-            checks.append(Check(f"profile {found.state.profile}", FAIL, f"the background gateway's: {e}"))
+            checks.append(Check(f"profile {live.profile}", FAIL, f"the background gateway's: {e}"))
     checks += gateway(found)
     checks += ports(found)
     checks += installs(found)
@@ -54,25 +55,25 @@ def run(env=os.environ) -> list[Check]:
     return checks
 
 
-def claude(env) -> Check:
+def claude(env: Mapping[str, str]) -> Check:
     try:
-        path = launcher.find_claude(env)
+        path = facts.find_claude(env)
     except FreeclaudeError as e:
-        return Check("claude", FAIL, str(e), launcher.INSTALL_HINT)
+        return Check("claude", FAIL, str(e), facts.INSTALL_HINT)
     try:
         # claude is claude.cmd on Windows: CreateProcess runs a batch file given by its path
         done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30,
                               stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as e:
-        return Check("claude", FAIL, f"{path} does not run: {e}", launcher.INSTALL_HINT)
+        return Check("claude", FAIL, f"{path} does not run: {e}", facts.INSTALL_HINT)
     version = done.stdout.strip().split(" ")[0] if done.returncode == 0 else ""
     if not version:
         return Check("claude", FAIL, f"`{path} --version` failed (exit {done.returncode}): {done.stderr.strip()[:200]}",
-                     launcher.INSTALL_HINT)
+                     facts.INSTALL_HINT)
     return Check("claude", OK, f"{path} (Claude Code {version})")
 
 
-def keys(profile: Profile, env) -> list[Check]:
+def keys(profile: Profile, env: Mapping[str, str]) -> list[Check]:
     out = []
     for var in profile.key_vars():
         if env.get(var):
@@ -103,9 +104,8 @@ async def tiers(profile: Profile) -> list[Check]:
     return out
 
 
-def gateway(found: background.Probe) -> list[Check]:
-    if found.running:
-        s = found.state
+def gateway(found: background.Lookup) -> list[Check]:
+    if s := found.live:
         return [Check("gateway", OK, f"running at {s.base_url} (profile {s.profile}, pid {s.pid})")]
     installed = [t for t in clients.TARGETS if clients.records(t)]
     if found.stale:
@@ -116,14 +116,15 @@ def gateway(found: background.Probe) -> list[Check]:
     return [Check("gateway", OK, "not running (only `start` needs it: `run` starts its own)")]
 
 
-def ports(found: background.Probe) -> list[Check]:
+def ports(found: background.Lookup) -> list[Check]:
     """The gateway's port, and those IDE settings name, held by something that is not it."""
     return [Check(f"port {port}", FAIL, background.taken(port, holder), background.TAKEN_FIX)
             for port, holder in background.foreign(found)]
 
 
-def installs(found: background.Probe) -> list[Check]:
+def installs(found: background.Lookup) -> list[Check]:
     out = []
+    live = found.live
     for target in clients.TARGETS:
         name = f"ide {target}"
         try:
@@ -135,9 +136,9 @@ def installs(found: background.Probe) -> list[Check]:
             if not present:
                 out.append(Check(name, WARN, f"{path}: none of freeclaude's values are left (edited or removed)",
                                  f"`freeclaude ide install {target}` to put them back"))
-            elif found.running and ours.get("ANTHROPIC_BASE_URL") not in (None, found.state.base_url):
+            elif live and ours.get("ANTHROPIC_BASE_URL") not in (None, live.base_url):
                 out.append(Check(name, FAIL, f"{path} points at {ours['ANTHROPIC_BASE_URL']}, but the gateway runs "
-                                 f"at {found.state.base_url}", f"`freeclaude ide install {target}` again"))
+                                 f"at {live.base_url}", f"`freeclaude ide install {target}` again"))
             else:
                 out.append(Check(name, OK, f"{path}: {len(present)} of freeclaude's value(s) in place"))
     return out

@@ -9,10 +9,12 @@ import contextlib
 import json
 import statistics
 import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from freeclaude.gateway.config import Config
@@ -33,25 +35,31 @@ WEATHER = {
 SYSTEM = "You are a precise assistant. When a tool fits the request, call it instead of answering in text."
 
 
-def probes() -> list[tuple[str, dict, object]]:
+# A probe: its name, the request body without a model, and its check of the final message,
+# which says whether the answer is good and, for tool probes, whether the call was exact.
+Probe = tuple[str, dict[str, Any], Callable[[dict[str, Any]], tuple[bool, bool | None]]]
+
+
+def probes() -> list[Probe]:
     """(name, request body without model, check) — check gets the final message, returns (ok, tool_ok)."""
 
-    def plain(msg):
+    def plain(msg: dict[str, Any]) -> tuple[bool, bool | None]:
         text = "".join(b.get("text", "") for b in msg["content"] if b["type"] == "text")
         return "pong" in text.lower(), None
 
-    def one_call(msg):
+    def one_call(msg: dict[str, Any]) -> tuple[bool, bool | None]:
         calls = [b for b in msg["content"] if b["type"] == "tool_use"]
-        exact = len(calls) == 1 and calls[0]["name"] == "get_weather" and _norm(calls[0]["input"]) == {"city": "paris", "unit": "celsius"}
+        exact = (len(calls) == 1 and calls[0]["name"] == "get_weather"
+                 and _norm(calls[0]["input"]) == {"city": "paris", "unit": "celsius"})
         return bool(calls), exact
 
-    def two_calls(msg):
+    def two_calls(msg: dict[str, Any]) -> tuple[bool, bool | None]:
         calls = [b for b in msg["content"] if b["type"] == "tool_use"]
         got = sorted(json.dumps(_norm(c["input"]), sort_keys=True) for c in calls if c["name"] == "get_weather")
         want = sorted(json.dumps({"city": c, "unit": "celsius"}, sort_keys=True) for c in ("paris", "tokyo"))
         return bool(calls), got == want
 
-    def streamed(msg):
+    def streamed(msg: dict[str, Any]) -> tuple[bool, bool | None]:
         text = "".join(b.get("text", "") for b in msg["content"] if b["type"] == "text")
         return all(str(n) in text for n in (1, 5, 10)), None
 
@@ -108,7 +116,8 @@ def first_models(profile: Profile) -> list[tuple[list[str], Model]]:
 
 
 @contextlib.asynccontextmanager
-async def gateway(profile: Profile, max_wait: float = 30, timeout: float | None = None):
+async def gateway(profile: Profile, max_wait: float = 30,
+                  timeout: float | None = None) -> AsyncIterator[tuple[aiohttp.ClientSession, Server]]:
     """A short-lived gateway in this process and a client session for it."""
     server = Server(Config(profile=profile, ledger_path=home.ledger_path(), max_wait=max_wait))
     await server.start()
@@ -131,15 +140,19 @@ async def run(profile: Profile, console: Console, rounds: int = 2) -> list[dict]
     return results
 
 
-async def _tier(session, server, tier, model, probes, rounds, progress, task) -> dict:
-    latencies, ttfts, rates, errors = [], [], [], []
+async def _tier(session: aiohttp.ClientSession, server: Server, tier: str, model: Model, probes: list[Probe],
+                rounds: int, progress: Progress, task: TaskID) -> dict[str, Any]:
+    latencies: list[float] = []
+    ttfts: list[float] = []
+    rates: list[float] = []
+    errors: list[str] = []
     ok = tool_ok = tool_total = 0
     for _ in range(rounds):
         for name, body, check in probes:
             msg, latency, ttft, error = await send(session, server, {"model": model.name, **body})
             progress.advance(task)
             latencies.append(latency)
-            if error:
+            if error or msg is None:
                 errors.append(f"{name}: {error}")
                 if "tool" in name or "parallel" in name:
                     tool_total += 1
@@ -217,7 +230,7 @@ def table(results: list[dict]) -> Table:
     for header in ("tier", "model", "success", "tool accuracy", "p50 ms", "p95 ms", "TTFT ms", "tok/s", "$/Mtok in/out",
                    *stated, "errors"):
         t.add_column(header, justify="left" if header in ("tier", "model", "errors", *stated) else "right")
-    def dash(value, fmt: str = "{}") -> str:
+    def dash(value: object, fmt: str = "{}") -> str:
         return "–" if value is None else fmt.format(value)
 
     for r in results:

@@ -27,7 +27,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from freeclaude.claude.launcher import USER_KEEPS
+from freeclaude.claude.facts import USER_KEEPS
 from freeclaude.errors import FreeclaudeError
 from freeclaude.ide import injection
 from freeclaude.service import home
@@ -96,7 +96,7 @@ def records(target: str) -> dict[str, dict]:
         raise FreeclaudeError(f"{path} is damaged ({e}); the settings files it covers are unchanged") from None
 
 
-def _is_record(record) -> bool:
+def _is_record(record: object) -> bool:
     return (isinstance(record, dict) and {"strict", "original", "written", "created_dirs"} <= record.keys()
             and isinstance(record.get("keys"), dict)
             and all(isinstance(e, dict) and isinstance(e.get("vars", {}), dict) for e in record["keys"].values()))
@@ -176,10 +176,10 @@ def uninstall(target: str) -> list[str]:
     return done
 
 
-def check(target: str) -> list[tuple[Path, list[str], dict]]:
+def check(target: str) -> list[tuple[Path, list[str], dict[str, str]]]:
     """Each installed file, which of freeclaude's values it still holds, and the variables
     freeclaude set there (for `doctor`)."""
-    found = []
+    found: list[tuple[Path, list[str], dict[str, str]]] = []
     for path_name, record in records(target).items():
         path = Path(path_name)
         ours = _ours(record)

@@ -11,6 +11,7 @@ whatever the user changed since.
 
 import dataclasses
 import json
+from typing import Any
 
 from freeclaude.errors import FreeclaudeError
 from freeclaude.ide import jsonc
@@ -31,7 +32,7 @@ class Entries:
     values: tuple[str, ...]
 
 
-def parse(text: str, strict: bool, where: str) -> dict:
+def settings(text: str, strict: bool, where: str) -> dict[str, Any]:
     """The settings as data. `strict`: plain JSON, as Claude Code reads its settings."""
     try:
         data = (json.loads(text) if text.strip() else {}) if strict else jsonc.loads(text)
@@ -45,16 +46,16 @@ def parse(text: str, strict: bool, where: str) -> dict:
     return data
 
 
-def inject(text: str, wanted: dict, *, strict: bool, where: str, indent: str = "  ") -> tuple[str, dict]:
+def inject(text: str, wanted: dict[str, Any], *, strict: bool, where: str, indent: str = "  ") -> tuple[str, dict[str, Any]]:
     """`text` with the wanted keys set; and the record `eject` needs."""
-    data = parse(text, strict, where)
-    record = {}
+    data = settings(text, strict, where)
+    record: dict[str, Any] = {}
     for key, value in wanted.items():
         existed = key in data
         if isinstance(value, Env):
             current = data.get(key)
             box = _Box.of(current, value.shape, key, where)
-            added = {}
+            added: dict[str, dict[str, Any]] = {}
             for name, v in value.values.items():
                 had = box.has(name)
                 if had and name in value.keep:
@@ -64,22 +65,22 @@ def inject(text: str, wanted: dict, *, strict: bool, where: str, indent: str = "
             record[key] = {"existed": existed, "vars": added}
             text = jsonc.set_member(text, key, box.value, indent)
         elif isinstance(value, Entries):
-            box, entries = _entries(data.get(key), value.name, key, where)
-            added = [v for v in value.values if v not in entries]
-            record[key] = {"existed": existed, "list": value.name, "had_list": value.name in box, "entries": added}
-            if added:
-                text = jsonc.set_member(text, key, {**box, value.name: entries + added}, indent)
+            holder, entries = _entries(data.get(key), value.name, key, where)
+            new = [v for v in value.values if v not in entries]
+            record[key] = {"existed": existed, "list": value.name, "had_list": value.name in holder, "entries": new}
+            if new:
+                text = jsonc.set_member(text, key, {**holder, value.name: entries + new}, indent)
         else:
             record[key] = {"existed": existed, "before": data.get(key), "ours": value}
             text = jsonc.set_member(text, key, value, indent)
     return text, record
 
 
-def eject(text: str, record: dict, *, strict: bool, where: str) -> tuple[str, list[str]]:
+def eject(text: str, record: dict[str, Any], *, strict: bool, where: str) -> tuple[str, list[str]]:
     """`text` without what `inject` recorded, as far as it is still there unchanged; and the
     names (keys, variables) it took out."""
-    data = parse(text, strict, where)
-    taken = []
+    data = settings(text, strict, where)
+    taken: list[str] = []
     for key, entry in record.items():
         if key not in data:
             continue  # the user took it out already
@@ -104,20 +105,20 @@ def eject(text: str, record: dict, *, strict: bool, where: str) -> tuple[str, li
                 text = jsonc.set_member(text, key, box.value)
         elif "entries" in entry:
             try:
-                box, entries = _entries(data[key], entry["list"], key, where)
+                holder, entries = _entries(data[key], entry["list"], key, where)
             except FreeclaudeError:
                 continue  # the user made it something else: theirs now
-            ours = [v for v in entry["entries"] if v in entries]
-            if not ours:
+            listed = [v for v in entry["entries"] if v in entries]
+            if not listed:
                 continue
-            rest = [v for v in entries if v not in ours]
+            rest = [v for v in entries if v not in listed]
             if rest or entry["had_list"]:
-                box[entry["list"]] = rest
+                holder[entry["list"]] = rest
             else:
-                box.pop(entry["list"], None)
-            text = (jsonc.remove_member(text, key) if not box and not entry["existed"]
-                    else jsonc.set_member(text, key, box))
-            taken += ours
+                holder.pop(entry["list"], None)
+            text = (jsonc.remove_member(text, key) if not holder and not entry["existed"]
+                    else jsonc.set_member(text, key, holder))
+            taken += listed
         elif data[key] == entry["ours"]:
             text = (jsonc.set_member(text, key, entry["before"]) if entry["existed"]
                     else jsonc.remove_member(text, key))
@@ -125,11 +126,11 @@ def eject(text: str, record: dict, *, strict: bool, where: str) -> tuple[str, li
     return text, taken
 
 
-def _entries(current, name: str, key: str, where: str) -> tuple[dict, list]:
+def _entries(current: Any, name: str, key: str, where: str) -> tuple[dict[str, Any], list[Any]]:
     """The key's object (a copy) and its list `name`."""
     box = dict(current) if isinstance(current, dict) else {} if current is None else None
     entries = box.get(name, []) if box is not None else None
-    if not isinstance(entries, list):
+    if box is None or not isinstance(entries, list):
         raise FreeclaudeError(f"{key}{'.' + name if box is not None else ''} in {where} is not what Claude Code "
                               "reads there: fix it first; freeclaude left the file untouched")
     return box, list(entries)
@@ -138,11 +139,11 @@ def _entries(current, name: str, key: str, where: str) -> tuple[dict, list]:
 class _Box:
     """Environment variables as the file holds them: an object, or a list of {name, value}."""
 
-    def __init__(self, value) -> None:
+    def __init__(self, value: dict[str, Any] | list[dict[str, Any]]) -> None:
         self.value = value
 
     @classmethod
-    def of(cls, current, shape: str, key: str, where: str) -> "_Box":
+    def of(cls, current: Any, shape: str, key: str, where: str) -> "_Box":
         if current is None:
             return cls([] if shape == "list" else {})
         if isinstance(current, dict) or (isinstance(current, list) and all(isinstance(e, dict) for e in current)):
@@ -150,16 +151,17 @@ class _Box:
         raise FreeclaudeError(f"{key} in {where} is neither an object nor a list of {{name, value}}: "
                               "fix it first; freeclaude left the file untouched")
 
-    def _entries(self, name: str) -> list[dict]:
+    def _entries(self, name: str) -> list[dict[str, Any]]:
+        assert isinstance(self.value, list)
         return [e for e in self.value if e.get("name") == name]
 
     def has(self, name: str) -> bool:
         return name in self.value if isinstance(self.value, dict) else bool(self._entries(name))
 
-    def get(self, name: str):
+    def get(self, name: str) -> Any:
         return self.value[name] if isinstance(self.value, dict) else self._entries(name)[-1].get("value")
 
-    def set(self, name: str, v) -> None:
+    def set(self, name: str, v: Any) -> None:
         if isinstance(self.value, dict):
             self.value[name] = v
         elif self._entries(name):

@@ -9,6 +9,7 @@ brace, slash or quote inside a string or a comment is never taken for structure.
 import dataclasses
 import json
 import re
+from typing import Any
 
 _SPACE = " \t\r\n"
 _END_OF_SCALAR = re.compile(r"[\s,}\]/]")
@@ -133,7 +134,7 @@ def top(text: str) -> Top | None:
     return Top(opened, i, members)
 
 
-def loads(text: str):
+def loads(text: str) -> Any:
     """Parses JSON with comments and trailing commas; an empty text is an empty object.
     Comments and dropped commas become spaces, so an error's line and column are the file's."""
     out, i, n = [], 0, len(text)
@@ -163,7 +164,7 @@ def loads(text: str):
         raise JsoncError(str(e)) from None
 
 
-def dump(value, unit: str, level: int = 1, newline: str = "\n") -> str:
+def dump(value: Any, unit: str, level: int = 1, newline: str = "\n") -> str:
     """`value` as JSON laid out to sit `level` indents deep."""
     text = json.dumps(value, indent=unit, ensure_ascii=False)
     return text.replace("\n", newline + unit * level)
@@ -183,7 +184,7 @@ def newline_of(text: str) -> str:
     return "\r\n" if "\r\n" in text else "\n"
 
 
-def set_member(text: str, key: str, value, default_indent: str = "  ") -> str:
+def set_member(text: str, key: str, value: Any, default_indent: str = "  ") -> str:
     """`text` with the top-level `key` set to `value`: its value replaced where it exists,
     else a new first member. A text of only whitespace and comments gets an object."""
     found = top(text)
@@ -212,7 +213,7 @@ def remove_member(text: str, key: str) -> str:
     """`text` without the top-level `key` (its last occurrence); comments around it stay."""
     found = top(text)
     member = found.find(key) if found else None
-    if member is None:
+    if found is None or member is None:
         return text
     index = found.members.index(member)
     start = member.start
@@ -229,6 +230,7 @@ def remove_member(text: str, key: str) -> str:
     if member.comma is None and index > 0:
         # the last member goes: the comma before it would now trail (plain JSON refuses that)
         before = found.members[index - 1].comma
+        assert before is not None  # top() refuses members not parted by a comma
         return text[:before] + text[before + 1:start] + text[end:]
     return text[:start] + text[end:]
 

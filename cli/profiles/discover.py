@@ -5,7 +5,7 @@ import asyncio
 import copy
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -18,18 +18,19 @@ from freeclaude.profiles.schema import Profile
 from freeclaude.profiles.store import Store, template, templates
 
 
-def _from_templates() -> tuple[tuple, tuple]:
+def _from_templates() -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, str], ...]]:
     """The templates already know where each local server listens and which variable holds
     each cloud key: (template, port) for local servers, (template, variable) for keys.
     The anthropic passthrough is no free alternative to offer, so it is left out."""
-    local, keys = [], []
+    local: list[tuple[str, int]] = []
+    keys: list[tuple[str, str]] = []
     for name, data in templates().items():
         provider = next(iter(data["providers"].values()))
         if provider.get("api_key_env"):
             if name != "anthropic":
                 keys.append((name, provider["api_key_env"]))
         else:
-            local.append((name, urlsplit(provider["base_url"]).port))
+            local.append((name, urlsplit(provider["base_url"]).port or 80))
     return tuple(local), tuple(keys)
 
 
@@ -65,7 +66,8 @@ async def _probe_local(session: aiohttp.ClientSession, name: str, port: int, hos
     return Found(name, f"{name} on port {port}{served}", base, models, window if isinstance(window, int) else None)
 
 
-async def scan(env: Mapping[str, str], host: str = "127.0.0.1", local=LOCAL) -> list[Found]:
+async def scan(env: Mapping[str, str], host: str = "127.0.0.1",
+               local: Sequence[tuple[str, int]] = LOCAL) -> list[Found]:
     timeout = aiohttp.ClientTimeout(total=1.5)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         results = await asyncio.gather(*(_probe_local(session, name, port, host) for name, port in local))
@@ -104,7 +106,7 @@ NOTHING_FOUND = (
 
 
 def first_run(store: Store, console: Console, env: Mapping[str, str] | None = None,
-              interactive: bool | None = None, local=LOCAL) -> Profile:
+              interactive: bool | None = None, local: Sequence[tuple[str, int]] = LOCAL) -> Profile:
     """Offers a profile for what was found; saves the one the user picks."""
     env = os.environ if env is None else env
     found = asyncio.run(scan(env, local=local))

@@ -10,6 +10,8 @@ optionally a `[search]` table: the backend that runs web searches.
 import dataclasses
 import functools
 import re
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeGuard
 
 from freeclaude.claude.lean import LEVELS
 from freeclaude.errors import FreeclaudeError
@@ -49,6 +51,8 @@ _QUIRK_VALUES = {"max_tokens_field": ("max_tokens", "max_completion_tokens"), "r
 # A profile's name is its file's: well inside every file system's 255 bytes, with room for the
 # temporary name a file is written under first.
 MAX_NAME = 64
+# How a check says what is wrong: (setting, what) -> never returns
+Fail = Callable[[str, str], NoReturn]
 
 
 class ProfileError(FreeclaudeError):
@@ -121,10 +125,10 @@ def ref(model: Model) -> str:
 # ---------------------------------------------------------------- parsing
 
 
-def parse(data: dict, name: str, source: str) -> Profile:
+def parse(data: dict[str, Any], name: str, source: str) -> Profile:
     """A Profile from TOML data; `source` (a path or template name) prefixes every error."""
 
-    def fail(where: str, what: str):
+    def fail(where: str, what: str) -> NoReturn:
         raise ProfileError(f"{source}: {where} {what}")
 
     unknown = set(data) - {"description", "lean", "providers", "tiers", "search"}
@@ -199,7 +203,7 @@ def parse(data: dict, name: str, source: str) -> Profile:
                    search=_search(data.get("search"), fail), lean=data.get("lean", "off"))
 
 
-def _search(raw, fail) -> Search | None:
+def _search(raw: object, fail: Fail) -> Search | None:
     """The [search] table: a kind, where the service lives, the variable holding its key."""
     if raw is None:
         return None
@@ -225,19 +229,19 @@ def _search(raw, fail) -> Search | None:
                   max_results=raw.get("max_results", Search.max_results), timeout=float(raw.get("timeout", Search.timeout)))
 
 
-def _positive_int(v) -> bool:
+def _positive_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v > 0
 
 
-def _number(v) -> bool:
+def _number(v: object) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _positive_number(v) -> bool:
+def _positive_number(v: object) -> bool:
     return _number(v) and v > 0
 
 
-def _quirks(base: Quirks, raw, where: str, fail, kind: str) -> Quirks:
+def _quirks(base: Quirks, raw: object, where: str, fail: Fail, kind: str) -> Quirks:
     if raw is None:
         return base
     if not isinstance(raw, dict):
@@ -259,7 +263,7 @@ def _quirks(base: Quirks, raw, where: str, fail, kind: str) -> Quirks:
     return dataclasses.replace(base, **raw)
 
 
-def _model(provider: Provider, name: str, m, where: str, fail) -> Model:
+def _model(provider: Provider, name: str, m: object, where: str, fail: Fail) -> Model:
     if not isinstance(m, dict):
         fail(where, "must be a table")
     extra = set(m) - _MODEL_KEYS
@@ -287,21 +291,22 @@ def _model(provider: Provider, name: str, m, where: str, fail) -> Model:
                  quirks=_quirks(provider.quirks, m.get("quirks"), f"{where}.quirks", fail, provider.kind), **settings)
 
 
-def _limits(table: dict, where: str, fail) -> Limits:
+def _limits(table: dict[str, Any], where: str, fail: Fail) -> Limits:
     for key in LIMIT_NAMES:
         if table.get(key) is not None and not _positive_int(table[key]):
             fail(f"{where}.{key}", "must be a positive integer")
     return Limits(**{k: table[k] for k in LIMIT_NAMES if table.get(k) is not None})
 
 
-def _extra_body(table: dict, where: str, fail) -> dict:
+def _extra_body(table: dict[str, Any], where: str, fail: Fail) -> dict[str, Any]:
     extra = table.get("extra_body") or {}
     if not isinstance(extra, dict):
         fail(f"{where}.extra_body", "must be a table of request fields")
     return extra
 
 
-def _resolve(entry: str, providers: dict[str, Provider], models: dict, where: str, fail) -> Model:
+def _resolve(entry: str, providers: dict[str, Provider], models: dict[tuple[str, str], Model], where: str,
+             fail: Fail) -> Model:
     """ "provider:model", or a bare model name when only one provider can mean it."""
     head, sep, tail = entry.partition(":")
     if sep and head in providers:

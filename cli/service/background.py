@@ -16,7 +16,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from freeclaude.errors import FreeclaudeError
@@ -47,29 +49,33 @@ class State:
         return urlsplit(self.base_url).port or 0
 
 
-def token_path() -> Path:
+def token_file() -> Path:
     return home.data_dir() / "gateway.token"
 
 
-def state_path() -> Path:
+def state_file() -> Path:
     return home.data_dir() / "gateway.json"
 
 
-def log_path() -> Path:
+def log_file() -> Path:
     return home.data_dir() / "logs" / "gateway.log"
 
 
-def token(create: bool = True) -> str | None:
-    """The background gateway's token: made on first use, then the same for good. With
-    `create=False`, None while there is none."""
-    path = token_path()
-    if create:
-        create_private(path, new_token().encode())
+def token() -> str:
+    """The background gateway's token: made on first use, then the same for good."""
+    create_private(token_file(), new_token().encode())
+    found = made_token()
+    if found is None:
+        raise FreeclaudeError(f"{token_file()} vanished as it was made: run `freeclaude start` again")
+    return found
+
+
+def made_token() -> str | None:
+    """The token, if one was made (None while there is none): nothing is created."""
+    path = token_file()
     try:
         value = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        if create:
-            raise
         return None
     except (OSError, ValueError) as e:  # a folder in its place, bytes that are not text
         raise FreeclaudeError(f"{path} cannot be read as a token ({getattr(e, 'strerror', None) or e}): "
@@ -81,9 +87,10 @@ def token(create: bool = True) -> str | None:
 
 def read_state() -> State | None:
     try:
-        data = json.loads(state_path().read_text(encoding="utf-8"))
+        data = json.loads(state_file().read_text(encoding="utf-8"))
         state = State(**{f.name: data[f.name] for f in dataclasses.fields(State)})
-        types = {"pid": int, "base_url": str, "profile": str, "started": (int, float), "session": str}
+        types: dict[str, type | tuple[type, ...]] = {"pid": int, "base_url": str, "profile": str,
+                                                     "started": (int, float), "session": str}
         if not all(isinstance(getattr(state, name), kind) for name, kind in types.items()) or not state.port:
             raise ValueError("not one a gateway wrote")
     except FileNotFoundError:
@@ -94,7 +101,7 @@ def read_state() -> State | None:
 
 
 def write_state(state: State) -> None:
-    write_atomic(state_path(), json.dumps(dataclasses.asdict(state), indent=2).encode(), mode=0o600)
+    write_atomic(state_file(), json.dumps(dataclasses.asdict(state), indent=2).encode(), mode=0o600)
 
 
 def clear_state(pid: int | None = None) -> None:
@@ -104,13 +111,13 @@ def clear_state(pid: int | None = None) -> None:
         if state is not None and state.pid != pid:
             return
     try:
-        state_path().unlink()
+        state_file().unlink()
     except FileNotFoundError:
         pass
 
 
 @dataclasses.dataclass
-class Probe:
+class Lookup:
     state: State | None  # what the state file says
     holder: listeners.Holder | None = None  # who answers at its address
 
@@ -123,21 +130,26 @@ class Probe:
     def stale(self) -> bool:
         return self.state is not None and not self.running
 
+    @property
+    def live(self) -> State | None:
+        """The state of the gateway that answers as the user's own; None when none does."""
+        return self.state if self.running else None
 
-def probe() -> Probe:
+
+def lookup() -> Lookup:
     state = read_state()
     if state is None:
-        return Probe(None)
+        return Lookup(None)
     secret = token()
     holder = listeners.examine(state.base_url, secret)
     if holder.kind in (listeners.NOBODY, listeners.SILENT) and processes.alive(state.pid) is not False:
         # alive (or, on Windows, maybe): a gateway slow under load must not be taken for stale,
         # or its state would be removed and the gateway left running unseen
         holder = listeners.examine(state.base_url, secret, timeout=SLOW_ANSWER)
-    return Probe(state, holder)
+    return Lookup(state, holder)
 
 
-def foreign(found: Probe) -> list[tuple[int, listeners.Holder]]:
+def foreign(found: Lookup) -> list[tuple[int, listeners.Holder]]:
     """What listens, not being the user's gateway, where Claude Code may be sent: the recorded
     gateway's port (the default one when there is none) and the ports `ide install` wrote."""
     from freeclaude.gateway import config
@@ -146,16 +158,15 @@ def foreign(found: Probe) -> list[tuple[int, listeners.Holder]]:
     ports = {found.state.port if found.state else config.BACKGROUND_PORT}
     for target in clients.TARGETS:
         try:
-            ports |= {urlsplit(url).port for url in clients.base_urls(target)}
+            ports |= {port for url in clients.base_urls(target) if (port := urlsplit(url).port)}
         except (FreeclaudeError, ValueError):
             pass  # a damaged record: doctor says so
-    ports.discard(None)
     held = []
     for port in sorted(ports):
-        if found.state and port == found.state.port:
+        if found.state and found.holder and port == found.state.port:
             holder = found.holder
         else:
-            holder = listeners.examine(f"http://127.0.0.1:{port}", token(create=False))
+            holder = listeners.examine(f"http://127.0.0.1:{port}", made_token())
         if holder.foreign:
             held.append((port, holder))
     return held
@@ -171,7 +182,7 @@ TAKEN_FIX = ("`freeclaude start --port N` with a port of your own (then `freecla
              "README: \"On a machine others use\"")
 
 
-def detach_options(platform: str = sys.platform) -> dict:
+def detach_options(platform: str = sys.platform) -> dict[str, Any]:
     """Popen options that leave the gateway on its own: no terminal, no session of ours, so a
     closed terminal or Ctrl-C there does not reach it."""
     if platform == "win32":
@@ -179,20 +190,20 @@ def detach_options(platform: str = sys.platform) -> dict:
     return {"start_new_session": True}
 
 
-def start(profile: str, port: int, env, platform: str = sys.platform) -> tuple[State, str | None]:
+def start(profile: str, port: int, env: Mapping[str, str], platform: str = sys.platform) -> tuple[State, str | None]:
     """Starts the gateway and returns once it answers, with a note on a stale state file it
     replaced. The caller checks first that none is running."""
-    found = probe()
+    found = lookup()
     note = None
     if found.stale:
         note = _stale_note(found, platform)
         clear_state()
     secret = token()
     url = f"http://127.0.0.1:{port}"
-    holder = found.holder if found.state and found.state.base_url == url else listeners.examine(url, secret)
+    holder = found.holder if found.state and found.holder and found.state.base_url == url else listeners.examine(url, secret)
     if holder.kind == listeners.OTHER:
         raise FreeclaudeError(f"not started: {taken(port, holder)}. Instead: {TAKEN_FIX}")
-    log = log_path()
+    log = log_file()
     if log.exists() and log.stat().st_size > LOG_ROTATE_BYTES:
         try:
             os.replace(log, log.with_name(log.name + ".1"))
@@ -201,7 +212,7 @@ def start(profile: str, port: int, env, platform: str = sys.platform) -> tuple[S
     private_file(log)  # prompts can show in it
     # The token goes by file: an argument would show in `ps` to every user of the machine.
     argv = [sys.executable, "-m", "freeclaude", "serve", "--background", "--profile", profile, "--port", str(port),
-            "--token-file", str(token_path())]
+            "--token-file", str(token_file())]
     with open(log, "ab") as out:
         offset = out.tell()
         child = subprocess.Popen(argv, env=dict(env), cwd=home.data_dir(), stdin=subprocess.DEVNULL,
@@ -222,7 +233,7 @@ def stop(platform: str = sys.platform) -> tuple[State | None, str]:
     """Stops the running gateway: SIGTERM (its server then closes cleanly), or on Windows
     TerminateProcess, which is what os.kill does there; every row already answered is in
     the ledger either way. Returns what was found and what was done."""
-    found = probe()
+    found = lookup()
     if found.state is None:
         return None, "no background gateway is running"
     state = found.state
@@ -259,12 +270,14 @@ def _wait_gone(state: State, platform: str, timeout: float) -> bool:
     return False
 
 
-def _stale_note(found: Probe, platform: str) -> str:
-    return f"removed a stale {state_path().name} left by a gateway that did not stop cleanly: {_why_stale(found, platform)}"
+def _stale_note(found: Lookup, platform: str) -> str:
+    return f"removed a stale {state_file().name} left by a gateway that did not stop cleanly: {_why_stale(found, platform)}"
 
 
-def _why_stale(found: Probe, platform: str) -> str:
+def _why_stale(found: Lookup, platform: str) -> str:
     state, holder = found.state, found.holder
+    if state is None:
+        return "it left no state"
     alive = processes.alive(state.pid, platform)
     if alive is False:
         why = f"pid {state.pid} no longer runs"
@@ -275,7 +288,7 @@ def _why_stale(found: Probe, platform: str) -> str:
     return f"{why}; {taken(state.port, holder)}" if holder is not None and holder.foreign else why
 
 
-def not_running(found: Probe) -> FreeclaudeError:
+def not_running(found: Lookup) -> FreeclaudeError:
     why = f" (the last one did not stop cleanly: {_why_stale(found, sys.platform)})" if found.stale else ""
     return FreeclaudeError(f"no background gateway is running{why}: start one with `freeclaude start`")
 
@@ -283,12 +296,13 @@ def not_running(found: Probe) -> FreeclaudeError:
 def running_env() -> tuple[State, dict[str, str], str]:
     """The running gateway, the variables that point a Claude Code at it (those `run` sets, and
     what they can carry of its profile's lean level), and that level."""
-    from freeclaude.claude import launcher, lean
+    from freeclaude.claude import facts, lean
     from freeclaude.profiles.store import Store
 
-    found = probe()
-    if not found.running:
+    found = lookup()
+    state = found.live
+    if state is None:
         raise not_running(found)
-    profile = Store().load(found.state.profile)
-    variables = launcher.gateway_env(found.state.base_url, token(), profile)
-    return found.state, {**variables, **lean.variables(profile.lean)}, profile.lean
+    profile = Store().load(state.profile)
+    variables = facts.gateway_env(state.base_url, token(), profile)
+    return state, {**variables, **lean.variables(profile.lean)}, profile.lean

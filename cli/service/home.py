@@ -24,20 +24,13 @@ def ledger_path() -> Path:
     return data_dir() / "usage.db"
 
 
-def log_path() -> Path:
+def server_log() -> Path:
     return data_dir() / "logs" / "server.log"
 
 
 def sessions_dir() -> Path:
     """One file per Claude Code session, for the statusline (see sessions.py)."""
     return data_dir() / "sessions"
-
-
-def claude_dir(env) -> Path:
-    """Claude Code's own directory: CLAUDE_CONFIG_DIR, else ~/.claude (as Claude Code 2.1.330 finds it)."""
-    if env.get("CLAUDE_CONFIG_DIR"):
-        return Path(env["CLAUDE_CONFIG_DIR"])
-    return Path(env.get("HOME") or env.get("USERPROFILE") or Path.home()) / ".claude"
 
 
 def secure() -> None:

@@ -23,6 +23,8 @@ def alive(pid: int, platform: str = sys.platform) -> bool | None:
 
 def _alive_windows(pid: int) -> bool | None:
     """os.kill(pid, 0) would end the process on Windows: ask for its exit code instead."""
+    if sys.platform != "win32":  # never so: this says to the type checker that ctypes.WinDLL is there
+        return None
     try:
         import ctypes
 

@@ -7,6 +7,7 @@ import dataclasses
 import operator
 import sqlite3
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -183,7 +184,7 @@ class Ledger:
             if failed:
                 raise ValueError(f"{len(failed)} row(s) could not be written ({', '.join(failed)}): {e}") from e
 
-    def _insert(self, rows) -> None:
+    def _insert(self, rows: Sequence[Attempt]) -> None:
         self.db.execute("BEGIN")
         try:
             self.db.executemany(_INSERT, map(_values, rows))
@@ -226,13 +227,14 @@ class Ledger:
     def __enter__(self) -> "Ledger":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def _where(**filters) -> tuple[str, list]:
+def _where(**filters: str | float | None) -> tuple[str, list[str | float]]:
     columns = {"since": "ts >=", "profile": "profile =", "session": "session ="}
-    where, args = [], []
+    where: list[str] = []
+    args: list[str | float] = []
     for name, value in filters.items():
         if value is not None:
             where.append(f"{columns[name]} ?")
