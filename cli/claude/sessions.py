@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-# The statusline imports this module on every call: typing (3.5 ms) and the ledger are for the
-# type checker only.
+# The statusline imports this module on every call: typing and the ledger, slow to import, are
+# for the type checker only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

@@ -15,7 +15,7 @@ from freeclaude.claude.sessions import DIR_ENV, read
 from freeclaude.profiles.tiers import tier_of
 from freeclaude.usage.pricing import usd
 
-TYPE_CHECKING = False  # typing costs the statusline 3.5 ms: for the type checker only
+TYPE_CHECKING = False  # typing is slow to import, and the statusline has little time: for the type checker only
 if TYPE_CHECKING:
     from typing import Any
 

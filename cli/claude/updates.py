@@ -49,7 +49,7 @@ class VersionCheck:
 
     def version(self, wait: float = 2.0) -> tuple[int, ...] | None:
         """This Claude Code's version; an executable not seen before is waited for (its
-        `--version` answers in about 40 ms)."""
+        `--version` answers at once)."""
         if self._thread is not None:
             self._thread.join(wait)
         return facts.version(str(self.entry.get("version", ""))) if self.entry else None

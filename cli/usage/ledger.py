@@ -106,7 +106,7 @@ class Attempt:
 
 _FIELDS = [f.name for f in dataclasses.fields(Attempt)]
 _INSERT = f"INSERT INTO attempts ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
-_FIELDS_OF = operator.attrgetter(*_FIELDS)  # dataclasses.astuple deep-copies: 25 us of the GIL a row, this 0.7
+_FIELDS_OF = operator.attrgetter(*_FIELDS)  # not dataclasses.astuple: it deep-copies every field (README: Figures)
 # What one row can fail on by itself (its values); anything else (a locked or full disk) fails them all.
 _ROW_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError, ValueError, OverflowError)
 
