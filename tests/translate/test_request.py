@@ -291,6 +291,10 @@ def test_strip_billing_string_and_blocks():
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "tool_choice": {"type": "maybe"}}, "tool_choice.type"),
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}, "temperature"),
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "stream": "yes"}, "stream"),
+    ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "document", "source": "a.txt"}]}]},
+     "messages.0.content.0.source"),
+    ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [
+        {"type": "document", "source": {"type": "content", "content": [5]}}]}]}, "messages.0.content.0.source.content.0.type"),
 ])
 def test_validation_names_the_field(body, field):
     with pytest.raises(InvalidRequest) as e:
