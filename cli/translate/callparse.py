@@ -491,13 +491,22 @@ def parse_tool_call_brackets(text: str, tools: Tools) -> list | None:
     body = _strip(text.strip(), "[TOOL_CALL]", "[/TOOL_CALL]").strip()
     arrow = _ARROW_TOOL.match(body)
     if arrow:
-        args = {}
-        for m in _ARROW_ARG.finditer(arrow.group(2)):
-            value = m.group(2)
-            args[m.group(1)] = json.loads(value) if value.startswith('"') else value
+        args = {m.group(1): _arrow_value(m.group(2)) for m in _ARROW_ARG.finditer(arrow.group(2))}
         call = tools.call(arrow.group(1), args)
         return None if call is None else [call]
     return _json_text(body, tools)
+
+
+def _arrow_value(value: str) -> str:
+    """A value of the arrow spelling: a quoted one as JSON reads it, or as written where it holds
+    an escape JSON does not know (a regular expression's \\d, a Windows path)."""
+    if not value.startswith('"'):
+        return value
+    try:
+        text: str = json.loads(value)  # the pattern matched one JSON string's shape
+    except ValueError:
+        return value[1:-1]
+    return text
 
 
 _GEMMA_CALL = re.compile(r"call:([A-Za-z_][\w.\-]*)\s*([{(])(.*)[})]\s*\Z", re.S)
