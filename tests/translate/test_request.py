@@ -393,6 +393,7 @@ def test_extra_body_and_parallel_tool_calls_quirk():
 def test_thinking_of_the_wrong_type_replays_nothing_of_it():
     raw = zlib.compress(json.dumps({"p": "p", "r": 5, "d": "x"}).encode())
     forged = state.PREFIX + base64.urlsafe_b64encode(raw).decode()
-    for block in ({"type": "thinking", "thinking": 7, "signature": "EqQB"}, {"type": "thinking", "thinking": "", "signature": forged}):
+    for block in ({"type": "thinking", "thinking": 7, "signature": "EqQB"},
+                  {"type": "thinking", "thinking": "", "signature": forged}):
         assistant = msgs(turn_with(block), quirks=Quirks(replay_reasoning=True, reasoning_details=True))[1]
         assert "reasoning_content" not in assistant and "reasoning_details" not in assistant

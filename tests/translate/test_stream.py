@@ -368,4 +368,5 @@ def test_reasoning_text_that_is_not_a_string_holds_no_text():
                    chunk({"content": [{"type": "thinking", "thinking": [{"type": "text", "text": None},
                                                                         {"type": "text", "text": "Hmm."}]}]}),
                    chunk({"content": "ok"}), chunk(finish="stop")])
-    assert [(b["type"], b.get("thinking") or b.get("text")) for b in msg["content"]] == [("thinking", "short. Hmm."), ("text", "ok")]
+    assert [(b["type"], b.get("thinking") or b.get("text")) for b in msg["content"]] == [
+        ("thinking", "short. Hmm."), ("text", "ok")]

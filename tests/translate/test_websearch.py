@@ -244,8 +244,9 @@ def test_block_events_of_no_block_the_upstream_opened_are_dropped():
     # a Messages upstream's events come as it sent them: one naming no opened block has nothing to show
     relay = Relay(Tool("web_search"))
     events = upstream_events("Let me look.")
-    for name, data in [("content_block_delta", {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "x"}}),
-                       ("content_block_delta", {"type": "content_block_delta", "index": 7, "delta": {"type": "text_delta", "text": "x"}}),
+    delta = {"type": "text_delta", "text": "x"}
+    for name, data in [("content_block_delta", {"type": "content_block_delta", "delta": delta}),
+                       ("content_block_delta", {"type": "content_block_delta", "index": 7, "delta": delta}),
                        ("content_block_stop", {"type": "content_block_stop", "index": "0"}),
                        ("content_block_start", {"type": "content_block_start", "index": 5})]:
         assert relay.feed(name, data) == []
