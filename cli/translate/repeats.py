@@ -4,8 +4,8 @@ OpenAI-compatible servers write the text chunks of one stream alike: the same id
 and layout, only "content" differs. Once a plain text chunk has been parsed in full, a line that
 starts and ends with the same characters and holds exactly one JSON string between them is that
 chunk with other text, which is all json.loads would find in it; so only the string is read, by
-json's own scanner. Anything else is parsed in full. The streaming hot path: a third of what a
-chunk costs."""
+json's own scanner. Anything else is parsed in full. The streaming hot path (what it saves:
+benchmarks/overhead.py, and the README's figures)."""
 
 import re
 from _json import scanstring  # what json.decoder.scanstring is (the C scanner); typed only here

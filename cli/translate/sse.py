@@ -10,7 +10,7 @@ Event = tuple[str, dict[str, Any]]
 
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # Most events of a stream are text deltas: written from a template, byte for byte what `dumps`
-# writes, in a fifth of the time.
+# writes, for less (benchmarks/overhead.py measures both).
 _TEXT_DELTA = '{"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":%s}}'
 
 
