@@ -11,8 +11,8 @@ costs here, so what freeclaude adds above it is its own), and this client. It pr
   * 32 streams of 200 chunks in parallel: wall time of each path, against direct;
   * the gateway's peak RSS (VmHWM);
   * in this process: validation, estimate and translation of a Claude Code-sized request (the
-    capture in tests/wire, its elided prose put back as filler of the same length), and the
-    translation cost per streamed chunk;
+    capture in tests/wire, its elided prose put back as filler of the same length), the
+    translation cost per streamed chunk, and two of its fast paths against what they spare;
   * `freeclaude --version`, and `freeclaude run` until the child `claude` (a stand-in shell
     script) starts;
   * `freeclaude statusline` as Claude Code runs it (through a shell, its session JSON on stdin).
@@ -267,8 +267,17 @@ def in_process() -> dict:
         sse.encode_all(events)
 
     chunk()
+    # two of its fast paths, each against what it spares: a line that repeats the last text chunk
+    # but for its text (translate/repeats.py), and the template of a text delta (translate/sse.py)
+    data = line.decode().removeprefix("data: ").strip()
+    assert repeats.text(data) == "tok "
+    delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "tok "}}
+    assert sse.encode("content_block_delta", delta) == f"event: content_block_delta\ndata: {sse.dumps(delta)}\n\n".encode()
     return {"request_bytes": len(raw), "tools": len(parsed["tools"]),
-            "prepare_ms": (per_call_us(prepare, 200) - parse_only) / 1e3, "chunk_us": per_call_us(chunk, 20000)}
+            "prepare_ms": (per_call_us(prepare, 200) - parse_only) / 1e3, "chunk_us": per_call_us(chunk, 20000),
+            "repeat_us": per_call_us(lambda: repeats.text(data), 20000), "loads_us": per_call_us(lambda: json.loads(data), 20000),
+            "template_us": per_call_us(lambda: sse.encode("content_block_delta", delta), 20000),
+            "dumps_us": per_call_us(lambda: f"event: content_block_delta\ndata: {sse.dumps(delta)}\n\n".encode(), 20000)}
 
 
 def startup(env: dict) -> dict:
@@ -380,7 +389,9 @@ def main() -> None:
     print(f"gateway peak RSS: {rss:.1f} MB")
     print(f"Claude Code-sized request ({inproc['request_bytes']:,} bytes, {inproc['tools']} tools): validation + "
           f"estimate + translation {inproc['prepare_ms']:.3f} ms")
-    print(f"translation per streamed chunk (SSE decode, read, translate, encode): {inproc['chunk_us']:.1f} us")
+    print(f"translation per streamed chunk (SSE decode, read, translate, encode): {inproc['chunk_us']:.1f} us; of it, "
+          f"the line read as a repeat {inproc['repeat_us']:.2f} us (json.loads: {inproc['loads_us']:.2f}), the text delta "
+          f"written from its template {inproc['template_us']:.2f} us (json's encoder: {inproc['dumps_us']:.2f})")
     print(f"freeclaude --version: {starts['version_ms']:.0f} ms; freeclaude run to the child's start: "
           f"{starts['run_to_exec_ms']:.0f} ms (min {starts['run_to_exec_spread_ms'][0]:.0f}, "
           f"max {starts['run_to_exec_spread_ms'][1]:.0f}), medians of 15")

@@ -12,13 +12,14 @@ parameters) go through the same coercions, which is how their serving parsers ty
 
 import json
 import re
+from typing import Any, Final
 
 _INT = re.compile(r"-?\d+\Z")
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _JSON_TYPES = {"string": str, "object": dict, "array": list, "boolean": bool}
 
 
-def check(args, schema) -> dict | None:
+def check(args: object, schema: object) -> dict[str, Any] | None:
     """`args` as the tool takes them, or None when the tool would refuse them."""
     if not isinstance(args, dict):
         return None
@@ -26,7 +27,7 @@ def check(args, schema) -> dict | None:
         return args
     props = schema.get("properties")
     props = props if isinstance(props, dict) else {}
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in args.items():
         sub = props.get(key)
         if sub is None:
@@ -44,10 +45,10 @@ def check(args, schema) -> dict | None:
     return out
 
 
-_REFUSED = object()
+_REFUSED: Final = object()  # what the schema refuses (None is a value)
 
 
-def _kinds(schema: dict) -> list[str]:
+def _kinds(schema: dict[str, Any]) -> list[str]:
     kind = schema.get("type")
     if isinstance(kind, str):
         return [kind]
@@ -60,7 +61,7 @@ def _kinds(schema: dict) -> list[str]:
     return []
 
 
-def _fits(value, kind: str) -> bool:
+def _fits(value: object, kind: str) -> bool:
     if kind == "integer":
         return type(value) is int or (type(value) is float and value.is_integer())
     if kind == "number":
@@ -71,7 +72,7 @@ def _fits(value, kind: str) -> bool:
     return expected is None or type(value) is expected
 
 
-def _typed(value, schema):
+def _typed(value: object, schema: object) -> object:
     """The value as the schema takes it, or _REFUSED."""
     if not isinstance(schema, dict):
         return value
@@ -93,7 +94,7 @@ def _typed(value, schema):
     return _REFUSED
 
 
-def _coerce(text: str, kind: str):
+def _coerce(text: str, kind: str) -> object:
     if kind == "integer" and _INT.match(text):
         return int(text)
     if kind == "number" and _NUMBER.match(text):

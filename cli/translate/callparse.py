@@ -15,9 +15,18 @@ variants. Checked 2026-12-02.
 import ast
 import json
 import re
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 from freeclaude.translate.argcheck import check
 from freeclaude.translate.jsonrepair import Args
+
+# What a parser finds, and what the scanner hands on: text, reasoning, or a call with its arguments.
+TextItem = tuple[Literal["text", "think"], str]
+CallItem = tuple[Literal["call"], str, dict[str, Any]]
+Item = TextItem | CallItem
+Parser = Callable[[str, "Tools"], Sequence[Item] | None]
+_T = TypeVar("_T")
 
 
 class Tools:
@@ -25,7 +34,7 @@ class Tools:
 
     __slots__ = ("schemas", "_folded", "names", "off")
 
-    def __init__(self, schemas: dict[str, dict], off: frozenset = frozenset()) -> None:
+    def __init__(self, schemas: dict[str, dict[str, Any]], off: frozenset[str] = frozenset()) -> None:
         self.schemas = schemas
         self.off = off  # formats a quirk turned off
         self.names = sorted(schemas, key=len, reverse=True)  # longest first: prefixes resolve to the longest
@@ -34,7 +43,7 @@ class Tools:
             folded.setdefault(name.lower(), []).append(name)
         self._folded = folded
 
-    def resolve(self, name) -> str | None:
+    def resolve(self, name: object) -> str | None:
         """The offered tool a written name means: itself, or the one tool equal but for case."""
         if not isinstance(name, str):
             return None
@@ -56,7 +65,7 @@ class Tools:
         low = text.lower()
         return any(n.lower().startswith(low) or low.startswith(n.lower()) for n in self.names)
 
-    def call(self, name, args) -> tuple | None:
+    def call(self, name: object, args: object) -> CallItem | None:
         tool = self.resolve(name)
         if tool is None:
             return None
@@ -64,7 +73,7 @@ class Tools:
         return None if args is None else ("call", tool, args)
 
 
-def obj(text: str):
+def obj(text: str) -> Any:
     """A JSON value from text a model wrote, repaired as tool arguments are; None if it is not one."""
     text = text.strip()
     if not text:
@@ -82,7 +91,7 @@ def obj(text: str):
     return None if args.broken or args.overflow.strip() else value
 
 
-def _arguments(value):
+def _arguments(value: object) -> object:
     """Arguments as written: an object, or a JSON string holding one (encoded once or twice)."""
     for _ in range(2):
         if not isinstance(value, str):
@@ -91,12 +100,11 @@ def _arguments(value):
     return value
 
 
-def _json_calls(value, tools: Tools) -> list | None:
+def _json_calls(value: object, tools: Tools) -> list[CallItem] | None:
     """Calls from the JSON shapes models write: {name, arguments|parameters}, an array of them,
     {"tool_calls": [...]}, {"type": "function", "function": {...}}, {"tool": …, "args": …}."""
     if isinstance(value, list):
-        items = [_json_calls(v, tools) for v in value]
-        return None if not items or any(i is None for i in items) else [c for i in items for c in i]
+        return _every([_json_calls(v, tools) for v in value]) if value else None
     if not isinstance(value, dict):
         return None
     if isinstance(value.get("tool_calls"), list) and len(value) <= 2:
@@ -115,7 +123,7 @@ def _json_calls(value, tools: Tools) -> list | None:
     return None if call is None else [call]
 
 
-def _json_text(text: str, tools: Tools) -> list | None:
+def _json_text(text: str, tools: Tools) -> list[CallItem] | None:
     """One JSON value, or several written one after another (';' or newlines between them)."""
     text = text.strip()
     value = obj(text)
@@ -124,13 +132,23 @@ def _json_text(text: str, tools: Tools) -> list | None:
     parts = _split_json(text)
     if len(parts) < 2:
         return None
-    items = [_json_text(p, tools) for p in parts]
-    return None if any(i is None for i in items) else [c for i in items for c in i]
+    return _every([_json_text(p, tools) for p in parts])
+
+
+def _every(parts: list[list[CallItem] | None]) -> list[CallItem] | None:
+    """The calls of every part, or None when a part is not calls."""
+    calls: list[CallItem] = []
+    for part in parts:
+        if part is None:
+            return None
+        calls += part
+    return calls
 
 
 def _split_json(text: str) -> list[str]:
     """Top-level JSON objects or arrays written one after another."""
-    parts, depth, start, quote, escape = [], 0, None, "", False
+    parts: list[str] = []
+    depth, start, quote, escape = 0, None, "", False
     for i, c in enumerate(text):
         if quote:
             if escape:
@@ -160,10 +178,12 @@ def _split_json(text: str) -> list[str]:
 _FUNCTION_TAG = re.compile(r"\s*<function>\s*([^<\s]+)\s*</function>\s*(.*)\Z", re.S)
 
 
-def _each(pattern: re.Pattern, body: str, read, empty_ok: bool = False) -> list | None:
+def _each(pattern: re.Pattern[str], body: str, read: Callable[[re.Match[str]], _T | None],
+          empty_ok: bool = False) -> list[_T] | None:
     """`read` of every match of `pattern` in `body`, which holds nothing else but blanks: None if
     something else is there, if `read` refuses a match, or if there is no match (unless `empty_ok`)."""
-    out, pos = [], 0
+    out: list[_T] = []
+    pos = 0
     for m in pattern.finditer(body):
         if body[pos:m.start()].strip():
             return None
@@ -175,7 +195,7 @@ def _each(pattern: re.Pattern, body: str, read, empty_ok: bool = False) -> list 
     return out if (out or empty_ok) and not body[pos:].strip() else None
 
 
-def parse_tool_call(text: str, tools: Tools) -> list | None:
+def parse_tool_call(text: str, tools: Tools) -> list[CallItem] | None:
     """Inside <tool_call>…</tool_call>: Hermes JSON (Qwen2.5/Qwen3 chat template; vLLM
     hermes_tool_parser.py), Qwen3-Coder XML (qwen3coder_tool_parser.py), <function>NAME</function>
     then JSON (seen from Qwen3.6 and Gemma 3, mlx-omni-server#126), or GLM (glm4_moe_tool_parser.py)."""
@@ -196,7 +216,7 @@ def parse_tool_call(text: str, tools: Tools) -> list | None:
 TOOL_CALL_TAG = re.compile(r'<tool_call\b[^>]*?\bname="([^"]+)"[^>]*>')
 
 
-def parse_tool_call_attrs(text: str, tools: Tools) -> list | None:
+def parse_tool_call_attrs(text: str, tools: Tools) -> list[CallItem] | None:
     """<tool_call id="call_00_xxx" name="NAME">{…}</tool_call>, the arguments alone in the body
     (DeepSeek V4 Pro, felinics/Memoh#435)."""
     tag = TOOL_CALL_TAG.match(text)
@@ -208,9 +228,9 @@ def parse_tool_call_attrs(text: str, tools: Tools) -> list | None:
     return None if call is None else [call]
 
 
-def json_in(opener: str, closer: str, source: str):
+def json_in(opener: str, closer: str, source: str) -> Parser:
     """A parser for JSON calls between `opener` and `closer`."""
-    def parse(text: str, tools: Tools) -> list | None:
+    def parse(text: str, tools: Tools) -> list[CallItem] | None:
         return _json_text(_strip(text, opener, closer), tools)
     parse.__doc__ = f"{opener}{{…}}{closer}: {source}"
     return parse
@@ -226,7 +246,7 @@ _FUNCTION = re.compile(r"<function=([^>\s]+)\s*>(.*?)(?:</function>|(?=<function
 _PARAM = re.compile(r"<parameter=([^>\s]+)\s*>(.*?)(?:</parameter>|(?=<parameter=)|(?=</function>)|\Z)", re.S)
 
 
-def parse_qwen3_coder(text: str, tools: Tools) -> list | None:
+def parse_qwen3_coder(text: str, tools: Tools) -> list[CallItem] | None:
     """<function=NAME><parameter=K>V</parameter></function>, also without the <tool_call> wrapper
     or the closing tags (Qwen3-Coder chat template; vLLM qwen3coder_tool_parser.py, which also
     keys on <function= alone; Seed-OSS writes the same inside <seed:tool_call>)."""
@@ -236,7 +256,7 @@ def parse_qwen3_coder(text: str, tools: Tools) -> list | None:
     return _each(_FUNCTION, text, lambda fn: _qwen3_call(fn, tools))
 
 
-def _qwen3_call(fn: re.Match, tools: Tools) -> tuple | None:
+def _qwen3_call(fn: re.Match[str], tools: Tools) -> CallItem | None:
     inner = fn.group(2).strip()
     if inner.startswith("{"):
         return tools.call(fn.group(1), obj(inner))
@@ -256,14 +276,14 @@ def _raw_value(value: str) -> str:
 _ARG = re.compile(r"\s*<arg_key>(.*?)</arg_key>\s*<arg_value>(.*?)(?:</arg_value>|\Z)", re.S)
 
 
-def parse_glm(text: str, tools: Tools) -> list | None:
+def parse_glm(text: str, tools: Tools) -> list[CallItem] | None:
     """<tool_call>NAME<arg_key>K</arg_key><arg_value>V</arg_value>…</tool_call> (GLM-4.5+ chat
     template; vLLM glm4_moe_tool_parser.py). Also with the first <arg_key> dropped, so that the
     name and the key run together (NAMEkey</arg_key>, vllm#47190): only an offered name can split
     them; and with a stray </arg_value> after a name that takes no arguments
     (fw-ai-external/python-sdk#119)."""
     body = _strip(text, "<tool_call>", "</tool_call>").strip()
-    calls = []
+    calls: list[CallItem] = []
     for part in body.split("<tool_call>"):
         call = _glm_one(part.replace("</tool_call>", "").strip(), tools)
         if call is None:
@@ -272,14 +292,14 @@ def parse_glm(text: str, tools: Tools) -> list | None:
     return calls or None
 
 
-def glm_name(name: str, tools: Tools) -> tuple | None:
+def glm_name(name: str, tools: Tools) -> CallItem | None:
     """A structured call whose name holds GLM's markup: "tool_12</arg_value>" or
     "read<arg_key>filePath</arg_key><arg_value>…</arg_value>" (fw-ai-external/python-sdk#119,
     zai-org/GLM-5#84: a server's GLM parser that cut the name at the wrong tag)."""
     return _glm_one(name, tools) if "<" in name and tools.resolve(name) is None else None
 
 
-def _glm_one(body: str, tools: Tools) -> tuple | None:
+def _glm_one(body: str, tools: Tools) -> CallItem | None:
     cut = body.find("<")
     name, rest = (body, "") if cut < 0 else (body[:cut].strip(), body[cut:])
     if rest.startswith("</arg_key>") or (rest.startswith("</arg_value>") and "<arg_key>" not in rest):
@@ -296,7 +316,7 @@ def _glm_one(body: str, tools: Tools) -> tuple | None:
     return None if pairs is None else tools.call(name, dict(pairs))
 
 
-def parse_json(text: str, tools: Tools) -> list | None:
+def parse_json(text: str, tools: Tools) -> list[CallItem] | None:
     """A bare JSON call naming an offered tool: {name, arguments|parameters} (Llama 3.x's JSON
     tool calls, vLLM llama_tool_parser.py; Qwen2.5-Coder and Granite without tags), arrays of them,
     OpenAI's {"tool_calls": […]} response shape, {"type": "function", "function": {…}}."""
@@ -306,7 +326,7 @@ def parse_json(text: str, tools: Tools) -> list | None:
 _FENCE_BODY = re.compile(r"\A```[^\n`]*\n(.*?)\n?\s*```\s*\Z", re.S)
 
 
-def parse_fenced(text: str, tools: Tools) -> list | None:
+def parse_fenced(text: str, tools: Tools) -> list[CallItem] | None:
     """A fenced block whose body is JSON naming an offered tool, whatever its language tag
     (models told to answer in a ```json block, TheBadFella/CatGPT#83; a fence that is data,
     ahwurm/localharness#105, names no offered tool and stays text)."""
@@ -314,7 +334,7 @@ def parse_fenced(text: str, tools: Tools) -> list | None:
     return _json_text(body.group(1), tools) if body else None
 
 
-def parse_pythonic(text: str, tools: Tools) -> list | None:
+def parse_pythonic(text: str, tools: Tools) -> list[CallItem] | None:
     """[f(a=1, b="x"), g()] (vLLM pythonic_tool_parser.py and llama4_pythonic; LFM2's chat
     template writes the same list between <|tool_call_start|> and <|tool_call_end|>, vLLM
     lfm2_tool_parser.py)."""
@@ -349,7 +369,7 @@ def parse_pythonic(text: str, tools: Tools) -> list | None:
     return calls
 
 
-def parse_python_tag(text: str, tools: Tools) -> list | None:
+def parse_python_tag(text: str, tools: Tools) -> list[CallItem] | None:
     """<|python_tag|>{"name": …, "parameters": …} (Llama 3.1 chat template; vLLM
     llama_tool_parser.py), several joined by ';'."""
     body = text[len("<|python_tag|>"):] if text.startswith("<|python_tag|>") else text
@@ -361,7 +381,7 @@ def parse_python_tag(text: str, tools: Tools) -> list | None:
 _MISTRAL_NAMED = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*(?:\[CALL_ID\]\s*\w+\s*)?(?:\[ARGS\])?\s*(?=\{)")
 
 
-def parse_mistral(text: str, tools: Tools) -> list | None:
+def parse_mistral(text: str, tools: Tools) -> list[CallItem] | None:
     """[TOOL_CALLS] then the v3 JSON list [{"name", "arguments"}], or, from tokenizer v11
     (Magistral, Devstral), NAME[ARGS]{…} per call (vLLM mistral_tool_parser.py; llama.cpp
     common/chat.cpp). Outputs whose every space came out as sentencepiece's ▁ are read with ▁ as
@@ -388,11 +408,12 @@ def parse_mistral(text: str, tools: Tools) -> list | None:
 
 
 _KIMI_CALL = re.compile(
-    r"<\|tool_call_begin\|>\s*(?P<id>[^<]*?)\s*<\|tool_call_argument_begin\|>(?P<args>.*?)(?:<\|tool_call_end\|>|(?=<\|tool_call_begin\|>)|\Z)", re.S)
+    r"<\|tool_call_begin\|>\s*(?P<id>[^<]*?)\s*<\|tool_call_argument_begin\|>"
+    r"(?P<args>.*?)(?:<\|tool_call_end\|>|(?=<\|tool_call_begin\|>)|\Z)", re.S)
 _KIMI_MARKERS = re.compile(r"<\|tool_calls?_section_(?:begin|end)\|>")
 
 
-def parse_kimi(text: str, tools: Tools) -> list | None:
+def parse_kimi(text: str, tools: Tools) -> list[CallItem] | None:
     """<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:0<|tool_call_argument_begin|>
     {…}<|tool_call_end|><|tool_calls_section_end|> (Kimi K2 chat template; vLLM
     kimi_k2_tool_parser.py, which takes the singular section tokens too). Also partial envelopes,
@@ -408,7 +429,7 @@ _DS_CALL = re.compile(
 _DS_MARKERS = re.compile(r"<[｜|]tool▁calls▁(?:begin|end)[｜|]>|<[｜|]end▁of▁sentence[｜|]>")
 
 
-def parse_deepseek(text: str, tools: Tools) -> list | None:
+def parse_deepseek(text: str, tools: Tools) -> list[CallItem] | None:
     """DeepSeek V3/R1: <｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME
     ```json {…}```<｜tool▁call▁end｜><｜tool▁calls▁end｜> (vLLM deepseekv3_tool_parser.py), and
     V3.1's NAME<｜tool▁sep｜>{…} (deepseekv31_tool_parser.py). Some servers print the bars as ASCII."""
@@ -417,7 +438,8 @@ def parse_deepseek(text: str, tools: Tools) -> list | None:
 
 
 _INVOKE = re.compile(r"<invoke\s+name=\"([^\"]+)\"\s*>(.*?)(?:</invoke>|(?=<invoke\s)|\Z)", re.S)
-_PARAMETER = re.compile(r"<parameter\s+name=\"([^\"]+)\"(?:\s+string=\"(true|false)\")?\s*>(.*?)(?:</parameter>|(?=<parameter\s)|(?=</invoke>)|\Z)", re.S)
+_PARAMETER = re.compile(r"<parameter\s+name=\"([^\"]+)\"(?:\s+string=\"(true|false)\")?\s*>"
+                        r"(.*?)(?:</parameter>|(?=<parameter\s)|(?=</invoke>)|\Z)", re.S)
 
 
 _DSML = re.compile(r"｜DSML｜")
@@ -425,7 +447,7 @@ _BARE_OPEN = re.compile(r"(?<![<\w])(invoke|parameter) name=")
 _BARE_CLOSE = re.compile(r"(?<![</])(parameter|invoke)>")
 
 
-def parse_invoke(text: str, tools: Tools) -> list | None:
+def parse_invoke(text: str, tools: Tools) -> list[CallItem] | None:
     """<invoke name="NAME"><parameter name="K" string="true">V</parameter></invoke>: DeepSeek
     V3.2's DSML (its encoding/ docs; vLLM deepseekv32_tool_parser.py), also with the ｜DSML｜
     prefixes stripped, as <function_calls><invoke>, and MiniMax M2's <minimax:tool_call> (MiniMax
@@ -438,16 +460,17 @@ def parse_invoke(text: str, tools: Tools) -> list | None:
     return _each(_INVOKE, body, lambda m: _invoke_call(m, tools))
 
 
-def _invoke_call(m: re.Match, tools: Tools) -> tuple | None:
+def _invoke_call(m: re.Match[str], tools: Tools) -> CallItem | None:
     params = _each(_PARAMETER, m.group(2), _invoke_parameter, empty_ok=True)
     return None if params is None else tools.call(m.group(1), dict(params))
 
 
-def _invoke_parameter(p: re.Match) -> tuple:
+def _invoke_parameter(p: re.Match[str]) -> tuple[str, object]:
     value = _raw_value(p.group(3))
     if p.group(2) == "false":  # DSML marks values that are not strings: they are JSON
         parsed = obj(value)
-        value = value if parsed is None else parsed
+        if parsed is not None:
+            return p.group(1), parsed
     return p.group(1), value
 
 
@@ -457,7 +480,7 @@ HARMONY_HEAD = re.compile(
 _HARMONY_END = re.compile(r"<\|(?:end|call|return)\|>\s*\Z")
 
 
-def parse_harmony(text: str, tools: Tools) -> list | None:
+def parse_harmony(text: str, tools: Tools) -> list[Item] | None:
     """gpt-oss's harmony messages (openai/harmony's format docs; vLLM openai_tool_parser.py,
     llama.cpp common/chat.cpp): a commentary message to=functions.NAME is a call, its JSON
     arguments ending at <|call|> or with the text; an analysis message is reasoning, a final one
@@ -484,27 +507,36 @@ _ARROW_TOOL = re.compile(r'\{\s*tool\s*=>\s*"([^"]+)"\s*,\s*args\s*=>\s*\{(.*)\}
 _ARROW_ARG = re.compile(r'--([\w\-]+)\s+("(?:[^"\\]|\\.)*"|[^\s]+)', re.S)
 
 
-def parse_tool_call_brackets(text: str, tools: Tools) -> list | None:
+def parse_tool_call_brackets(text: str, tools: Tools) -> list[CallItem] | None:
     """[TOOL_CALL] {"tool": NAME, "args": {…}} [/TOOL_CALL], and its {tool => "NAME", args =>
     {--key "value"}} spelling, both seen from MiniMax-M2 served without its parser
     (lmstudio-bug-tracker#1177)."""
     body = _strip(text.strip(), "[TOOL_CALL]", "[/TOOL_CALL]").strip()
     arrow = _ARROW_TOOL.match(body)
     if arrow:
-        args = {}
-        for m in _ARROW_ARG.finditer(arrow.group(2)):
-            value = m.group(2)
-            args[m.group(1)] = json.loads(value) if value.startswith('"') else value
+        args = {m.group(1): _arrow_value(m.group(2)) for m in _ARROW_ARG.finditer(arrow.group(2))}
         call = tools.call(arrow.group(1), args)
         return None if call is None else [call]
     return _json_text(body, tools)
+
+
+def _arrow_value(value: str) -> str:
+    """A value of the arrow spelling: a quoted one as JSON reads it, or as written where it holds
+    an escape JSON does not know (a regular expression's \\d, a Windows path)."""
+    if not value.startswith('"'):
+        return value
+    try:
+        text: str = json.loads(value)  # the pattern matched one JSON string's shape
+    except ValueError:
+        return value[1:-1]
+    return text
 
 
 _GEMMA_CALL = re.compile(r"call:([A-Za-z_][\w.\-]*)\s*([{(])(.*)[})]\s*\Z", re.S)
 _GEMMA_STRING = re.compile(r'<\|"\|>(.*?)<\|"\|>', re.S)
 
 
-def parse_gemma(text: str, tools: Tools) -> list | None:
+def parse_gemma(text: str, tools: Tools) -> list[CallItem] | None:
     """<|tool_call>call:NAME{key:<|"|>value<|"|>,n:3}<tool_call|> (Gemma 4 chat template, whose
     <|"|> token quotes strings; vLLM gemma4_tool_parser.py). Keys are bare, as in the template's
     format_argument macro; plain double quotes and the call(key: value) spelling occur too."""

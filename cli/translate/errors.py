@@ -4,6 +4,8 @@ import email.utils
 import json
 import re
 import time
+from collections.abc import Mapping
+from typing import Any
 
 _BY_STATUS = {
     400: "invalid_request_error",
@@ -39,7 +41,7 @@ class ApiError(Exception):
         self.message = message
         self.retry_after = retry_after
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         return envelope(self.type, self.message)
 
     @property
@@ -48,7 +50,7 @@ class ApiError(Exception):
         return not self.internal and (self.status == 429 or self.status >= 500)
 
 
-def envelope(kind: str, message: str) -> dict:
+def envelope(kind: str, message: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": kind, "message": message}}
 
 
@@ -74,8 +76,9 @@ def upstream_message(body: str) -> str:
                 return str(msg)[:500]
         elif isinstance(err, str):
             return err[:500]
-        if isinstance(data.get("detail"), str):
-            return data["detail"][:500]
+        detail = data.get("detail")
+        if isinstance(detail, str):
+            return detail[:500]
     return body.strip()[:500]
 
 
@@ -113,14 +116,14 @@ def from_upstream(status: int, body: str, where: str, retry_after: float | None 
     return ApiError(ours, f"{where} answered {status}: {text}", retry_after=retry_after)
 
 
-def from_stream_error(error: dict, where: str) -> ApiError:
+def from_stream_error(error: Mapping[str, Any], where: str) -> ApiError:
     """An error object inside a 200 stream (OpenRouter does this)."""
     code = error.get("code")
     status = code if isinstance(code, int) and 400 <= code < 600 else 500
     return from_upstream(status, json.dumps({"error": error}), where)
 
 
-def retry_after(headers) -> float | None:
+def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait, from Retry-After (seconds or an HTTP date) or retry-after-ms."""
     ms = headers.get("retry-after-ms")
     if ms:

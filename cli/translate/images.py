@@ -5,6 +5,8 @@ request that asks for a description, the replacement. vision.py asks and caches.
 """
 
 import hashlib
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 PROMPT = ("Describe this image for someone who cannot see it and has to act on it. Copy any text in it exactly "
           "(code, error messages, labels, numbers). Then say what it shows: layout, diagrams, charts and their "
@@ -12,7 +14,7 @@ PROMPT = ("Describe this image for someone who cannot see it and has to act on i
 MAX_TOKENS = 2048
 
 
-def key(block: dict) -> str:
+def key(block: Mapping[str, Any]) -> str:
     """The same image always has the same key: a hash of its source."""
     src = block.get("source") or {}
     if src.get("type") == "url":
@@ -22,15 +24,15 @@ def key(block: dict) -> str:
     return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
 
 
-def find(body: dict) -> dict[str, dict]:
+def find(body: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Every distinct image of the request, by key, in order of appearance."""
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     for block in _image_blocks(body):
         found.setdefault(key(block), block)
     return found
 
 
-def _image_blocks(body: dict):
+def _image_blocks(body: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     for m in body.get("messages") or ():
         content = m.get("content")
         if m.get("role") != "user" or not isinstance(content, list):
@@ -42,9 +44,9 @@ def _image_blocks(body: dict):
                 yield from (x for x in b["content"] if x.get("type") == "image")
 
 
-def replace(body: dict, texts: dict[str, str]) -> dict:
+def replace(body: Mapping[str, Any], texts: Mapping[str, str]) -> dict[str, Any]:
     """The request with each image a text block (`texts` by image key); nothing else changes."""
-    def swap(blocks: list) -> list:
+    def swap(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
         for b in blocks:
             if b.get("type") == "image":
@@ -59,7 +61,7 @@ def replace(body: dict, texts: dict[str, str]) -> dict:
     return dict(body, messages=messages)
 
 
-def request(block: dict) -> dict:
+def request(block: Mapping[str, Any]) -> dict[str, Any]:
     """What the vision model is asked: the image and the prompt, not streamed."""
     image = {k: v for k, v in block.items() if k != "cache_control"}
     return {"model": "vision", "max_tokens": MAX_TOKENS, "stream": False,

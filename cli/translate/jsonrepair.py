@@ -54,7 +54,7 @@ class Args:
 
     # -------------------------------------------------------------- public
 
-    def feed(self, text) -> str:
+    def feed(self, text: object) -> str:
         if not isinstance(text, str):
             text = json.dumps(text) if isinstance(text, dict) else str(text or "")
         self._raw.append(text)
@@ -256,7 +256,7 @@ class Args:
             return end + 1
         # a double quote inside a single-quoted string, or a raw control character
         self.repaired = True
-        piece = '\\"' if c == '"' else _CONTROL.get(c, "\\u%04x" % ord(c))
+        piece = '\\"' if c == '"' else _CONTROL.get(c, f"\\u{ord(c):04x}")
         out.append(piece)
         if self._is_key:
             self._key.append(piece)

@@ -1,11 +1,14 @@
 """What a Messages passthrough changes in the request: only what the upstream cannot take."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from freeclaude.profiles.providers import Model
 from freeclaude.translate import state
 from freeclaude.translate.request import reminder, strip_billing, text_of
 
 
-def for_passthrough(body: dict, model: Model, max_tokens: int) -> dict:
+def for_passthrough(body: Mapping[str, Any], model: Model, max_tokens: int) -> dict[str, Any]:
     """The client's request for a Messages upstream: its model and output cap, no billing line,
     late system messages folded where the upstream refuses them, and no thinking we signed (an
     upstream can only verify its own signatures; ours carry state for Chat Completions models).
@@ -27,12 +30,12 @@ def for_passthrough(body: dict, model: Model, max_tokens: int) -> dict:
 _FIRST = ("model", "system", "tools", "tool_choice")  # what a session keeps from one request to the next
 
 
-def _as_blocks(message: dict) -> dict:
+def _as_blocks(message: dict[str, Any]) -> dict[str, Any]:
     content = message.get("content")
     return dict(message, content=[{"type": "text", "text": content}]) if isinstance(content, str) and content else message
 
 
-def _without_our_thinking(m: dict) -> dict:
+def _without_our_thinking(m: dict[str, Any]) -> dict[str, Any]:
     content = m.get("content")
     if m.get("role") != "assistant" or not isinstance(content, list):
         return m
@@ -42,12 +45,12 @@ def _without_our_thinking(m: dict) -> dict:
     return dict(m, content=kept or [{"type": "text", "text": "(no text)"}])
 
 
-def fold_system(messages: list[dict]) -> list[dict]:
+def fold_system(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Anthropic messages with mid-conversation system messages carried as reminders in the
     user turn, for upstreams that speak the Messages API but only take `system` at the top.
     A reminder after an assistant turn waits for the next user turn, after its tool results."""
-    out: list[dict] = []
-    held: list[dict] = []
+    out: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []
     for m in messages:
         if m["role"] == "system":
             block = {"type": "text", "text": reminder(text_of(m.get("content")))}
@@ -68,7 +71,7 @@ def fold_system(messages: list[dict]) -> list[dict]:
     return out
 
 
-def _with_blocks(message: dict, blocks: list[dict]) -> dict:
+def _with_blocks(message: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
     content = message.get("content")
     existing = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or ())
     return dict(message, content=existing + blocks)

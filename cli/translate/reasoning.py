@@ -1,22 +1,21 @@
 """Reasoning as providers stream it, beyond a plain text field: OpenRouter's reasoning_details
 entries and content given as a list of parts (Mistral's thinking parts)."""
 
+from typing import Any
 
-def details_text(details) -> str:
+
+def details_text(details: object) -> str:
     """OpenRouter's reasoning_details: readable text and summaries; encrypted parts are skipped."""
     if not isinstance(details, list):
         return ""
-    return "".join(
-        d.get("text") or d.get("summary") or ""
-        for d in details
-        if isinstance(d, dict) and d.get("type") in ("reasoning.text", "reasoning.summary")
-    )
+    return "".join(_str(d.get("text")) or _str(d.get("summary"))
+                   for d in details if isinstance(d, dict) and d.get("type") in ("reasoning.text", "reasoning.summary"))
 
 
-def merged_details(details: list[dict]) -> list[dict]:
+def merged_details(details: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Streamed reasoning_details as whole entries: fragments of one entry (same index) joined."""
-    out: list[dict] = []
-    by_index: dict = {}
+    out: list[dict[str, Any]] = []
+    by_index: dict[object, dict[str, Any]] = {}
     for d in details:
         key = d.get("index")
         prev = by_index.get(key) if key is not None else None
@@ -34,7 +33,12 @@ def merged_details(details: list[dict]) -> list[dict]:
     return out
 
 
-def parts_text(parts) -> str:
+def parts_text(parts: object) -> str:
     if not isinstance(parts, list):
         return ""
-    return "".join(p.get("text", "") for p in parts if isinstance(p, dict) and p.get("type") == "text")
+    return "".join(_str(p.get("text")) for p in parts if isinstance(p, dict) and p.get("type") == "text")
+
+
+def _str(value: object) -> str:
+    """A field the upstream should have sent as a string; anything else holds no text."""
+    return value if isinstance(value, str) else ""

@@ -1,6 +1,8 @@
 """Anthropic Messages request -> OpenAI Chat Completions request."""
 
 import json
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from freeclaude.profiles.providers import Model
 from freeclaude.translate import state
@@ -9,13 +11,14 @@ from freeclaude.translate.tools import ToolNames, choice, function, tool_id
 # Claude Code's first system block carries a billing line that changes on every call; sent
 # upstream it would defeat prompt caching, so it never leaves this process.
 BILLING_PREFIX = "x-anthropic-billing-header"
-_EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
+Effort = Literal["low", "medium", "high"]
+_EFFORT: dict[str, Effort] = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
 # Gemini's documented stand-in for a tool call whose signature is unknown (history from
 # another model): it skips the check instead of refusing the request.
 DUMMY_THOUGHT_SIGNATURE = "skip_thought_signature_validator"
 
 
-def strip_billing(system):
+def strip_billing(system: str | list[Any] | None) -> str | list[Any] | None:
     """The system prompt without Claude Code's per-request billing line."""
     if isinstance(system, str):
         return "" if system.startswith(BILLING_PREFIX) else system
@@ -28,13 +31,13 @@ def strip_billing(system):
     return system
 
 
-def to_openai(body: dict, model: Model, names: ToolNames, *, stream: bool, max_tokens: int) -> dict:
+def to_openai(body: Mapping[str, Any], model: Model, names: ToolNames, *, stream: bool, max_tokens: int) -> dict[str, Any]:
     """The Chat Completions request for `model`; `max_tokens` is already clamped by the caller.
     What stays the same through a session comes first, the messages next, what may change from
     one request to the next (max_tokens) after them: consecutive requests of a session are the
     same bytes up to the new turn."""
     q = model.quirks
-    out: dict = {**model.extra_body, "model": model.name}
+    out: dict[str, Any] = {**model.extra_body, "model": model.name}
     tools = [t for t in (function(t, q, names) for t in body.get("tools") or ()) if t]
     tc = body.get("tool_choice") or {}
     if tools:
@@ -64,7 +67,7 @@ def to_openai(body: dict, model: Model, names: ToolNames, *, stream: bool, max_t
     return out
 
 
-def reasoning_effort(body: dict) -> str | None:
+def reasoning_effort(body: Mapping[str, Any]) -> Effort | None:
     thinking = body.get("thinking") or {}
     if thinking.get("type") == "disabled":
         return None
@@ -77,16 +80,16 @@ def reasoning_effort(body: dict) -> str | None:
     return None
 
 
-def text_of(content) -> str:
-    """The text of a string or block list, other blocks skipped."""
+def text_of(content: str | list[dict[str, Any]] | None) -> str:
+    """The text of a string or block list (as validated), other blocks skipped."""
     if isinstance(content, str):
         return content
     return "\n\n".join(b["text"] for b in content or () if b.get("type") == "text" and b.get("text"))
 
 
-def _messages(body: dict, model: Model, names: ToolNames) -> list[dict]:
+def _messages(body: Mapping[str, Any], model: Model, names: ToolNames) -> list[dict[str, Any]]:
     q = model.quirks
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     system = text_of(strip_billing(body.get("system") or ""))
     if system:
         out.append({"role": "system", "content": system})
@@ -110,7 +113,7 @@ def reminder(text: str) -> str:
     return f"<system-reminder>\n{text}\n</system-reminder>"
 
 
-def _image_part(block: dict) -> dict:
+def _image_part(block: Mapping[str, Any]) -> dict[str, Any]:
     """An image as an OpenAI image_url part. A model that cannot see gets none: the gateway has
     put a description in its place already (vision.py)."""
     src = block.get("source") or {}
@@ -121,7 +124,7 @@ def _image_part(block: dict) -> dict:
     return {"type": "image_url", "image_url": {"url": url}}
 
 
-def _document_text(block: dict) -> str:
+def _document_text(block: Mapping[str, Any]) -> str:
     src = block.get("source") or {}
     title = block.get("title") or "document"
     kind = src.get("type")
@@ -137,7 +140,7 @@ def _document_text(block: dict) -> str:
     return f"<document title={json.dumps(title)}>\n{body}\n</document>"
 
 
-def _part(block: dict) -> dict | None:
+def _part(block: Mapping[str, Any]) -> dict[str, Any] | None:
     """One user-visible content part, or None for blocks that carry nothing for the model."""
     t = block["type"]
     if t == "text":
@@ -153,11 +156,11 @@ def _part(block: dict) -> dict | None:
     return None  # thinking, cache markers, server-side blocks
 
 
-def _user(content, out: list[dict]) -> None:
+def _user(content: str | list[dict[str, Any]], out: list[dict[str, Any]]) -> None:
     if isinstance(content, str):
         out.append({"role": "user", "content": content})
         return
-    parts: list[dict] = []
+    parts: list[dict[str, Any]] = []
     for block in content:
         if block["type"] == "tool_result":
             text, images = _tool_result(block)
@@ -174,17 +177,17 @@ def _user(content, out: list[dict]) -> None:
         out.append({"role": "user", "content": _collapse(parts)})
 
 
-def _collapse(parts: list[dict]):
+def _collapse(parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
     """A plain string when every part is text: older chat templates only take strings."""
     if all(p["type"] == "text" for p in parts):
         return "\n\n".join(p["text"] for p in parts)
     return parts
 
 
-def _tool_result(block: dict) -> tuple[str, list[dict]]:
+def _tool_result(block: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     content = block.get("content")
     texts: list[str] = []
-    images: list[dict] = []
+    images: list[dict[str, Any]] = []
     if isinstance(content, str):
         texts.append(content)
     else:
@@ -201,19 +204,22 @@ def _tool_result(block: dict) -> tuple[str, list[dict]]:
     return text, images
 
 
-def _assistant(content, out: list[dict], model: Model, names: ToolNames) -> None:
+def _assistant(content: str | list[dict[str, Any]], out: list[dict[str, Any]], model: Model, names: ToolNames) -> None:
     q = model.quirks
     if isinstance(content, str):
         out.append({"role": "assistant", "content": content})
         return
-    texts, calls, reasoning, details = [], [], [], []
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    reasoning: list[str] = []
+    details: list[dict[str, Any]] = []
     for block in content:
         t = block["type"]
         if t == "text":
             texts.append(block["text"])
         elif t == "tool_use":
             raw, signature = state.split_id(block["id"])
-            call = {"id": tool_id(raw), "type": "function", "function": {
+            call: dict[str, Any] = {"id": tool_id(raw), "type": "function", "function": {
                 "name": names.up(block["name"]), "arguments": json.dumps(block.get("input") or {}, ensure_ascii=False)}}
             if q.thought_signatures:
                 # Gemini checks the first call of each step; one it never signed gets the stand-in.
@@ -224,14 +230,15 @@ def _assistant(content, out: list[dict], model: Model, names: ToolNames) -> None
         elif t == "thinking":
             # The text may be gone (display "omitted"); the signature we made still holds it.
             carried = state.unseal(block.get("signature"))
-            text = carried.get("r") or block.get("thinking") or ""
+            shown = block.get("thinking")
+            text = carried.get("r") or (shown if isinstance(shown, str) else "")
             if text:
                 reasoning.append(text)
             if carried.get("d") and carried.get("p") == model.provider:
                 details.extend(carried["d"])  # only the provider that wrote them can read them
     if not (texts or calls or reasoning):
         return
-    msg: dict = {"role": "assistant", "content": "".join(texts) or None}
+    msg: dict[str, Any] = {"role": "assistant", "content": "".join(texts) or None}
     if calls:
         msg["tool_calls"] = calls
     elif msg["content"] is None:
@@ -243,7 +250,7 @@ def _assistant(content, out: list[dict], model: Model, names: ToolNames) -> None
     out.append(msg)
 
 
-def _normalize(msgs: list[dict], user_after_tool: bool = True) -> list[dict]:
+def _normalize(msgs: list[dict[str, Any]], user_after_tool: bool = True) -> list[dict[str, Any]]:
     """Make the list acceptable to strict upstreams.
 
     Every tool call gets exactly one tool message right after its assistant message (a missing
@@ -251,9 +258,9 @@ def _normalize(msgs: list[dict], user_after_tool: bool = True) -> list[dict]:
     messages merge, since some chat templates demand strict alternation. Where a user message
     may not follow a tool message, its text joins the last tool result instead.
     """
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     pending: list[str] = []  # ids of the last assistant's calls still waiting for results
-    held: list[dict] = []  # user messages that arrived between a call and its result
+    held: list[dict[str, Any]] = []  # user messages that arrived between a call and its result
     for m in msgs:
         role = m["role"]
         if role == "tool":
@@ -274,8 +281,8 @@ def _normalize(msgs: list[dict], user_after_tool: bool = True) -> list[dict]:
     return out if user_after_tool else _no_user_after_tool(out)
 
 
-def _no_user_after_tool(msgs: list[dict]) -> list[dict]:
-    out: list[dict] = []
+def _no_user_after_tool(msgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for m in msgs:
         if m["role"] == "user" and out and out[-1]["role"] == "tool":
             if isinstance(m["content"], str):
@@ -286,7 +293,7 @@ def _no_user_after_tool(msgs: list[dict]) -> list[dict]:
     return out
 
 
-def _close_calls(out: list[dict], pending: list[str], held: list[dict]) -> None:
+def _close_calls(out: list[dict[str, Any]], pending: list[str], held: list[dict[str, Any]]) -> None:
     for call_id in pending:
         out.append({"role": "tool", "tool_call_id": call_id, "content": "[no result was recorded for this call]"})
     pending.clear()
@@ -295,7 +302,7 @@ def _close_calls(out: list[dict], pending: list[str], held: list[dict]) -> None:
     held.clear()
 
 
-def _append_merged(out: list[dict], m: dict) -> None:
+def _append_merged(out: list[dict[str, Any]], m: dict[str, Any]) -> None:
     if out and m["role"] == "user" and out[-1]["role"] == "user":
         prev = out[-1]
         a, b = prev["content"], m["content"]
@@ -307,5 +314,5 @@ def _append_merged(out: list[dict], m: dict) -> None:
     out.append(m)
 
 
-def _as_parts(content) -> list[dict]:
+def _as_parts(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"type": "text", "text": content}] if isinstance(content, str) else list(content)

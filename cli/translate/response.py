@@ -5,15 +5,18 @@ answers get the same quirk handling; `accumulate` folds the events into the mess
 """
 
 import json
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from freeclaude.translate.sse import Event
 from freeclaude.translate.stream import StreamTranslator, UpstreamStreamError
 
 
-def from_openai(resp: dict, translator: StreamTranslator) -> dict:
+def from_openai(resp: object, translator: StreamTranslator) -> dict[str, Any]:
     return accumulate(events_from_openai(resp, translator))
 
 
-def events_from_openai(resp: dict, translator: StreamTranslator) -> list:
+def events_from_openai(resp: object, translator: StreamTranslator) -> list[Event]:
     """The stream events a whole response makes."""
     if not isinstance(resp, dict):
         raise UpstreamStreamError({"message": "the upstream answered with something that is not a JSON object"})
@@ -29,9 +32,9 @@ def events_from_openai(resp: dict, translator: StreamTranslator) -> list:
     return translator.feed(chunk) + translator.finish(done=True)
 
 
-def accumulate(events) -> dict:
+def accumulate(events: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
     """The message an Anthropic client builds from a stream of events."""
-    message: dict = {}
+    message: dict[str, Any] = {}
     partial: dict[int, list[str]] = {}
     for name, data in events:
         if name == "message_start":

@@ -1,5 +1,7 @@
 """Gemini's subset of JSON schema for tool parameters: anything outside it is a 400 there."""
 
+from typing import Any
+
 _GEMINI_KEYS = frozenset(
     "type format title description nullable enum items properties required minItems maxItems "
     "minimum maximum minLength maxLength pattern anyOf minProperties maxProperties".split()
@@ -7,10 +9,10 @@ _GEMINI_KEYS = frozenset(
 _GEMINI_FORMATS = frozenset({"enum", "date-time"})
 
 
-def clean_schema(schema):
+def clean_schema(schema: object) -> object:
     if not isinstance(schema, dict):
         return schema
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in schema.items():
         if key == "const":
             out["enum"] = [value]

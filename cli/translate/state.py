@@ -9,22 +9,32 @@ Both are restored on the way up (request.py), each only where the provider wants
 import base64
 import json
 import zlib
+from typing import Any, TypedDict
 
 PREFIX = "fc1."  # a signature we made; anything else is an upstream's own (passthrough)
 LEGACY = "freeclaude"  # what earlier versions signed with, carrying nothing
 _SIG_MARK = "__fcs_"  # separates a tool id from the thought signature riding in it
 
 
-def seal(provider: str, reasoning: str, details: list | None = None) -> str:
-    state: dict = {"p": provider, "r": reasoning}
+class Sealed(TypedDict, total=False):
+    """What a thinking block's signature carries."""
+
+    p: str  # the provider that wrote the reasoning
+    r: str  # the reasoning text
+    d: list[dict[str, Any]]  # OpenRouter's reasoning_details, whole entries
+
+
+def seal(provider: str, reasoning: str, details: list[dict[str, Any]] | None = None) -> str:
+    state: Sealed = {"p": provider, "r": reasoning}
     if details:
         state["d"] = details
     raw = zlib.compress(json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode(), 6)
     return PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def unseal(signature) -> dict:
-    """The state in a signature we made; {} for anything else, a damaged one included."""
+def unseal(signature: object) -> Sealed:
+    """The state in a signature we made; {} for anything else, a damaged one included. A client
+    sends signatures back, so each field is checked: one of the wrong type is dropped."""
     if not isinstance(signature, str) or not signature.startswith(PREFIX):
         return {}
     data = signature[len(PREFIX):]
@@ -32,10 +42,20 @@ def unseal(signature) -> dict:
         state = json.loads(zlib.decompress(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))))
     except (ValueError, zlib.error):
         return {}
-    return state if isinstance(state, dict) else {}
+    if not isinstance(state, dict):
+        return {}
+    out: Sealed = {}
+    provider, reasoning, details = state.get("p"), state.get("r"), state.get("d")
+    if isinstance(provider, str):
+        out["p"] = provider
+    if isinstance(reasoning, str):
+        out["r"] = reasoning
+    if isinstance(details, list) and all(isinstance(d, dict) for d in details):
+        out["d"] = details
+    return out
 
 
-def ours(signature) -> bool:
+def ours(signature: object) -> bool:
     return isinstance(signature, str) and (signature.startswith(PREFIX) or signature == LEGACY)
 
 

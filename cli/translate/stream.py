@@ -6,25 +6,36 @@ by index, else id, else position, whatever order or shape the upstream sends the
 
 import json
 import uuid
+from typing import Any, Literal, TypedDict
 
 from freeclaude.translate import state
-from freeclaude.translate.callparse import Tools, glm_name, obj
+from freeclaude.translate.callparse import Item, Tools, glm_name, obj
 from freeclaude.translate.jsonrepair import Args
 from freeclaude.translate.reasoning import details_text, merged_details, parts_text
+from freeclaude.translate.sse import Event
 from freeclaude.translate.textcalls import Scanner
 from freeclaude.translate.tools import ToolNames, tool_id
 
-Event = tuple[str, dict]
 _PLAIN = frozenset(("content", "role"))  # delta keys that need no look at reasoning or tool calls
 
-_STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "function_call": "tool_use",
+StopReason = Literal["end_turn", "max_tokens", "stop_sequence", "tool_use", "refusal"]
+_STOP: dict[str, StopReason] = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "function_call": "tool_use",
          "content_filter": "refusal", "end_turn": "end_turn", "max_tokens": "max_tokens", "eos": "end_turn"}
+
+
+class Usage(TypedDict):
+    """An answer's usage as Anthropic reports it."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
 
 
 class UpstreamStreamError(Exception):
     """The upstream reported an error inside a 200 stream."""
 
-    def __init__(self, error) -> None:
+    def __init__(self, error: object) -> None:
         self.error = error if isinstance(error, dict) else {"message": str(error)}
         super().__init__(str(self.error.get("message") or self.error))
 
@@ -49,7 +60,7 @@ class _Call:
         self.opened = self.closed = False
         # arguments a broken name held (GLM markup in it): the call waits for its own fragments
         # and goes out whole, when the next call starts or the stream ends
-        self.named_args: dict | None = None
+        self.named_args: dict[str, Any] | None = None
 
 
 class StreamTranslator:
@@ -61,10 +72,10 @@ class StreamTranslator:
         model: str,
         names: ToolNames | None = None,
         input_estimate: int = 0,
-        tools: dict[str, dict] | None = None,
+        tools: dict[str, dict[str, Any]] | None = None,
         show_thinking: bool = True,
         text_tool_calls: bool = True,
-        text_call_formats_off: frozenset = frozenset(),
+        text_call_formats_off: frozenset[str] = frozenset(),
         message_id: str | None = None,
         provider: str = "",
     ) -> None:
@@ -89,7 +100,7 @@ class StreamTranslator:
         self.anomalies: list[str] = []
         self._chars = 0  # output characters and deltas, for an estimate when the upstream reports no usage
         self._deltas = 0
-        self._block: str | None = None
+        self._block: Literal["text", "thinking", "tool"] | None = None  # the open block's kind
         self._next = 0
         self._calls: list[_Call] = []
         self._by_index: dict[int, _Call] = {}
@@ -97,11 +108,11 @@ class StreamTranslator:
         self._current: _Call | None = None
         self._ids: set[str] = set()
         self._reasoning: list[str] = []  # the open thinking block's text and details, to seal
-        self._details: list[dict] = []
+        self._details: list[dict[str, Any]] = []
 
     # -------------------------------------------------------------- input
 
-    def feed(self, chunk: dict) -> list[Event]:
+    def feed(self, chunk: object) -> list[Event]:
         if not isinstance(chunk, dict):
             return []
         if chunk.get("error"):
@@ -140,7 +151,7 @@ class StreamTranslator:
             self._content(text, ev)
         return ev
 
-    def _fields(self, delta: dict, ev: list[Event]) -> None:
+    def _fields(self, delta: dict[str, Any], ev: list[Event]) -> None:
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         details = delta.get("reasoning_details")
         details = details if isinstance(details, list) else None
@@ -180,12 +191,15 @@ class StreamTranslator:
         self._close(ev, truncated=truncated)
         if not self.started:
             self._start(ev)
+        stop: StopReason
         if self.tool_calls and not truncated:
             stop = "tool_use"
         elif self.stop_sequence and self.finish_reason == "stop":
             stop = "stop_sequence"
         else:  # "tool_calls" without a call that reached us is no tool use
-            stop = _STOP.get(self.finish_reason or "stop", "end_turn").replace("tool_use", "end_turn")
+            stop = _STOP.get(self.finish_reason or "stop", "end_turn")
+            if stop == "tool_use":
+                stop = "end_turn"
         ev.append((
             "message_delta",
             {
@@ -203,7 +217,7 @@ class StreamTranslator:
         token, or one per delta where the upstream streams a token at a time (llama.cpp)."""
         return self.output_tokens if self.usage_reported else max(self._deltas, (self._chars + 3) // 4)
 
-    def usage(self) -> dict:
+    def usage(self) -> Usage:
         return {
             "input_tokens": self.input_tokens,
             "output_tokens": self.billed_output,
@@ -213,7 +227,7 @@ class StreamTranslator:
 
     # -------------------------------------------------------------- pieces
 
-    def _usage(self, u: dict) -> None:
+    def _usage(self, u: dict[str, Any]) -> None:
         prompt = u.get("prompt_tokens") or u.get("input_tokens") or 0
         details = u.get("prompt_tokens_details") or {}
         cached = (details.get("cached_tokens") if isinstance(details, dict) else 0) or u.get("prompt_cache_hit_tokens") or 0
@@ -240,7 +254,7 @@ class StreamTranslator:
             },
         ))
 
-    def _open(self, kind: str, block: dict, ev: list[Event]) -> None:
+    def _open(self, kind: Literal["text", "thinking", "tool"], block: dict[str, Any], ev: list[Event]) -> None:
         self._close(ev)
         if not self.started:
             self._start(ev)
@@ -248,7 +262,7 @@ class StreamTranslator:
         self._block = kind
         self._next += 1
 
-    def _delta(self, delta: dict, ev: list[Event]) -> None:
+    def _delta(self, delta: dict[str, Any], ev: list[Event]) -> None:
         self._deltas += 1
         ev.append(("content_block_delta", {"type": "content_block_delta", "index": self._next - 1, "delta": delta}))
 
@@ -262,6 +276,7 @@ class StreamTranslator:
             self._delta({"type": "signature_delta", "signature": signature}, ev)
         elif kind == "tool":
             call = self._current
+            assert call is not None, "a tool block is open only while its call is current"
             args = call.args
             if truncated:
                 args.cut("the answer reached max_tokens inside the arguments")
@@ -284,7 +299,7 @@ class StreamTranslator:
         self._chars += len(text)
         self._delta({"type": "text_delta", "text": text}, ev)
 
-    def _thinking(self, text: str, ev: list[Event], details: list | None = None) -> None:
+    def _thinking(self, text: str, ev: list[Event], details: list[Any] | None = None) -> None:
         if self._block != "thinking":
             self._open("thinking", {"type": "thinking", "thinking": "", "signature": ""}, ev)
         if details:
@@ -296,7 +311,7 @@ class StreamTranslator:
         if self.show_thinking:
             self._delta({"type": "thinking_delta", "thinking": text}, ev)
 
-    def _parts(self, parts: list, ev: list[Event]) -> None:
+    def _parts(self, parts: list[Any], ev: list[Event]) -> None:
         """Content as a list of parts (Mistral): text parts are text, thinking parts thinking."""
         for p in parts:
             if not isinstance(p, dict):
@@ -316,11 +331,10 @@ class StreamTranslator:
         for item in self.scanner.feed(text):
             self._item(item, ev)
 
-    def _item(self, item: tuple, ev: list[Event]) -> None:
-        kind = item[0]
-        if kind == "text":
+    def _item(self, item: Item, ev: list[Event]) -> None:
+        if item[0] == "text":
             self._text(item[1], ev)
-        elif kind == "think":
+        elif item[0] == "think":
             self._thinking(item[1], ev)
         else:  # a call the model wrote as text
             call = _Call("")
@@ -330,17 +344,17 @@ class StreamTranslator:
             self._feed_args(call, json.dumps(item[2], ensure_ascii=False), ev)
             self._close(ev)
 
-    def _tool_delta(self, tc: dict, ev: list[Event]) -> None:
+    def _tool_delta(self, tc: dict[str, Any], ev: list[Event]) -> None:
         fn = tc.get("function") or {}
         idx, cid = tc.get("index"), tc.get("id") or ""
         name, args = fn.get("name") or "", fn.get("arguments")
         if not isinstance(cid, str):
             cid = str(cid)
-        has_index = isinstance(idx, int) and not isinstance(idx, bool)
+        index = idx if isinstance(idx, int) and not isinstance(idx, bool) else None
         # The id identifies a call wherever it comes; an index only when no id says otherwise.
         call = self._by_id.get(cid) if cid else None
-        if call is None and has_index:
-            call = self._by_index.get(idx)
+        if call is None and index is not None:
+            call = self._by_index.get(index)
             if call and cid and call.raw_id and cid != call.raw_id:
                 call = None  # an index reused for a new call
         if call is None and not cid and not name and self._calls:
@@ -348,8 +362,8 @@ class StreamTranslator:
         if call is None:
             call = _Call(cid)
             self._calls.append(call)
-        if has_index:
-            self._by_index[idx] = call
+        if index is not None:
+            self._by_index[index] = call
         if cid:
             call.raw_id = call.raw_id or cid
             self._by_id[cid] = call
@@ -404,7 +418,7 @@ class StreamTranslator:
         self._current = call
         self.tool_calls += 1
 
-    def _feed_args(self, call: _Call, fragment, ev: list[Event]) -> None:
+    def _feed_args(self, call: _Call, fragment: object, ev: list[Event]) -> None:
         args = call.args
         out = args.feed(fragment)
         if out:
@@ -421,9 +435,7 @@ class StreamTranslator:
         twin = _Call("")
         twin.name = call.name
         self._calls.append(twin)
-        for keyed in (self._by_index, self._by_id):
-            for key, value in list(keyed.items()):
-                if value is call:
-                    keyed[key] = twin
+        self._by_index = {key: twin if value is call else value for key, value in self._by_index.items()}
+        self._by_id = {key: twin if value is call else value for key, value in self._by_id.items()}
         self._open_call(twin, ev)
         self._feed_args(twin, rest, ev)

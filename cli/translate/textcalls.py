@@ -9,23 +9,42 @@ and becomes calls only if every name is offered and every argument fits the tool
 it goes out as the text it was. Fenced code blocks and <think> are never read for calls.
 """
 
+import enum
 import re
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Literal
 
-from freeclaude.translate.callformats import CALL, FENCED, FORMATS, LINE_FORMATS, PROSE, UNDECIDED, begins
+from freeclaude.translate.callformats import (
+    CALL,
+    CODE_BLOCK,
+    FENCED,
+    FORMATS,
+    LINE_FORMATS,
+    PROSE,
+    UNDECIDED,
+    Format,
+    Verdict,
+    begins,
+    skip_spaces,
+)
 from freeclaude.translate.callformats import HEAD_MAX as _HEAD_MAX
-from freeclaude.translate.callparse import Tools
+from freeclaude.translate.callparse import Item, TextItem, Tools
 
 # Reasoning written into the content, and how it ends (Seed-OSS's chat template uses its own tags).
 _THINKS = {"<think>": "</think>", "<seed:think>": "</seed:think>"}
 _FENCE = "```"
 _MARKER_CHARS = re.compile(r"[<\[`{]")  # a chunk without these cannot open anything
 _LINE_START = re.compile(r"(?m)^[ \t]*[\[{]")
-_SPACES = re.compile(r"\s*")
-_FENCE_INFO = re.compile(r"[\w+#.\-]*[ \t]*\Z")
 
 _START, _THINK_HEAD, _THINK, _AFTER_THINK, _TEXT, _FENCE_LINE, _CODE, _CALL = range(8)
-_CODE_BLOCK = "code block"
-_AHEAD = object()  # not searched yet
+
+
+class _Ahead(enum.Enum):
+    AHEAD = 0
+
+
+_AHEAD: Final = _Ahead.AHEAD  # not searched yet
+_Found = re.Match[str] | None | Literal[_Ahead.AHEAD]
 
 
 class _Openers:
@@ -33,8 +52,8 @@ class _Openers:
 
     __slots__ = ("by_marker", "search", "prefixes", "longest", "lines", "fenced")
 
-    def __init__(self, off: frozenset) -> None:
-        self.by_marker: dict[str, list] = {}
+    def __init__(self, off: frozenset[str]) -> None:
+        self.by_marker: dict[str, list[Format]] = {}
         for f in FORMATS:
             if f.name not in off:
                 self.by_marker.setdefault(f.marker, []).append(f)
@@ -48,10 +67,10 @@ class _Openers:
         self.lines = tuple(f for f in LINE_FORMATS if f.name not in off)
 
 
-_OPENERS: dict[frozenset, _Openers] = {}
+_OPENERS: dict[frozenset[str], _Openers] = {}
 
 
-def _openers(off: frozenset) -> _Openers:
+def _openers(off: frozenset[str]) -> _Openers:
     found = _OPENERS.get(off)
     if found is None:
         found = _OPENERS[off] = _Openers(off)
@@ -107,39 +126,41 @@ class Scanner:
                  "_strays", "_pending", "_after_call", "_think_close", "_plain", "_search", "_searched", "_found",
                  "_line")
 
-    def __init__(self, tools: dict[str, dict] | None, off: frozenset = frozenset()) -> None:
+    def __init__(self, tools: dict[str, dict[str, Any]] | None, off: frozenset[str] = frozenset()) -> None:
         off = frozenset(off)
         self._tools = Tools(tools or {}, off)  # calls are only read when tools are offered
         self._open = _openers(off) if tools else None
         # True while the next chunk may go straight out if nothing in it can open anything
         self._plain = False
-        self._search = _MARKER_CHARS.search if tools else _nothing
+        self._search: Callable[[str], object] = _MARKER_CHARS.search if tools else _nothing
         self._buf = ""  # held: what may still begin an opening, or an opening not yet decided
         self._mode = _START
         self._think_close = ""
         self._last = "\n"  # the text last passed on: is the next character at the start of a line?
         # mode _CALL: the format being read, its pieces so far, and its newest characters, where an
         # end split across chunks may begin (or the bracket balance, for a JSON or pythonic call)
-        self._fmt = None
+        self._fmt: Format | None = None
         self._held: list[str] = []
         self._tail = ""
         self._balance: _Balance | None = None
-        self._strays: tuple = ()  # closing markers to drop if they come next
+        self._strays: tuple[str, ...] = ()  # closing markers to drop if they come next
         self._pending = ""  # blank text right after a call: it goes out only if text follows
         self._after_call = False
         # the buffer searched last, and the next marker and line-start bracket found in it
         self._searched: str | None = None
-        self._found = self._line = _AHEAD
+        self._found: _Found = _AHEAD
+        self._line: _Found = _AHEAD
 
-    def feed(self, text: str) -> list[tuple]:
+    def feed(self, text: str) -> list[Item]:
         if self._plain and not self._search(text):
             self._last = text
             return [("text", text)]  # the common case, once per streamed chunk: nothing to look at
-        out: list[tuple] = []
+        out: list[Item] = []
         if self._mode == _CALL:
-            text = self._await_end(text, out)
-            if text is None:
+            rest = self._await_end(text, out)
+            if rest is None:
                 return self._settle(out)
+            text = rest
         buf = self._buf + text
         self._buf = ""
         pos = 0
@@ -148,7 +169,7 @@ class Scanner:
             if mode == _TEXT:
                 pos = self._text(buf, pos, out)
             elif mode == _START:
-                head = _SPACES.match(buf, pos).end()
+                head = skip_spaces(buf, pos)
                 verdicts = [begins(buf, head, tag) for tag in _THINKS]
                 if True in verdicts:
                     tag = list(_THINKS)[verdicts.index(True)]
@@ -171,7 +192,7 @@ class Scanner:
                 pos = end + len(self._think_close)
                 self._mode = _AFTER_THINK
             elif mode == _AFTER_THINK:
-                pos = _SPACES.match(buf, pos).end()  # the blank lines between reasoning and answer
+                pos = skip_spaces(buf, pos)  # the blank lines between reasoning and answer
                 if pos < len(buf):
                     self._mode = _TEXT
             elif mode == _FENCE_LINE:
@@ -192,14 +213,16 @@ class Scanner:
                 break
         return self._settle(out)
 
-    def flush(self) -> list[tuple]:
+    def flush(self) -> list[Item]:
         """End of content: a call without its end is read as it stands; whatever else was held
         back was not an opening after all."""
-        out: list[tuple] = []
+        out: list[Item] = []
         if self._mode == _CALL:
+            fmt = self._fmt
+            assert fmt is not None, "mode _CALL has its format"
             whole = "".join(self._held)
             self._held, self._tail, self._balance, self._mode = [], "", None, _TEXT
-            self._parsed(self._fmt, whole, out)
+            self._parsed(fmt, whole, out)
         rest, self._buf = self._buf, ""
         if rest:
             if self._mode == _THINK:
@@ -211,11 +234,11 @@ class Scanner:
 
     # ---------------------------------------------------------------- text
 
-    def _text(self, buf: str, pos: int, out: list[tuple]) -> int:
+    def _text(self, buf: str, pos: int, out: list[Item]) -> int:
         """Text mode from `pos`; returns where scanning goes on (the end of `buf` once the rest
         is passed on or held)."""
         if self._strays:  # a closing marker the call's wrapper left behind is not text
-            head = _SPACES.match(buf, pos).end()
+            head = skip_spaces(buf, pos)
             if head == len(buf):
                 out.append(("text", buf[pos:]))
                 return len(buf)
@@ -232,22 +255,24 @@ class Scanner:
         if opens is None or not _MARKER_CHARS.search(buf, pos):
             out.append(("text", buf[pos:]))
             return len(buf)
-        i, formats, marker = self._next_opening(buf, pos)
+        i, formats, marker = self._next_opening(opens, buf, pos)
         if i < 0:
-            keep = self._partial(buf, pos)
+            keep = _partial(opens, buf, pos)
             if len(buf) - keep > pos:
                 out.append(("text", buf[pos: len(buf) - keep]))
             self._buf = buf[len(buf) - keep:]
             return len(buf)
         if i > pos:
             out.append(("text", buf[pos:i]))
-        head = buf[i:i + _HEAD_MAX + 1]  # all a decision may read: an opening longer than this is prose
+        window = buf[i:i + _HEAD_MAX + 1]  # all a decision may read: an opening longer than this is prose
+        verdict: Verdict
+        fmt: Format | None
         if marker == _FENCE:
-            verdict, fmt = self._fence(head, 0), FENCED
+            verdict, fmt = FENCED.decide(window, 0, self._tools), FENCED
         else:
             verdict, fmt = PROSE, None
             for f in formats:
-                v = f.decide(head, 0, self._tools)
+                v = f.decide(window, 0, self._tools)
                 if v == CALL:
                     verdict, fmt = CALL, f
                     break
@@ -256,7 +281,7 @@ class Scanner:
         if verdict == PROSE and len(buf) - i < opens.longest and buf[i:] in opens.prefixes:
             verdict = UNDECIDED  # a line's first bracket that may still begin a marker ([TOOL_CALLS])
         if verdict == UNDECIDED and len(buf) - i > _HEAD_MAX:
-            verdict = _CODE_BLOCK if marker == _FENCE else PROSE
+            verdict = CODE_BLOCK if marker == _FENCE else PROSE
         if verdict == UNDECIDED:
             self._buf = buf[i:]
             return len(buf)
@@ -264,10 +289,11 @@ class Scanner:
             step = max(len(marker), 1)
             out.append(("text", buf[i:i + step]))  # an opening mentioned in prose: scan on after it
             return i + step
-        if verdict == _CODE_BLOCK:
+        if verdict == CODE_BLOCK:
             out.append(("text", marker))
             self._mode = _FENCE_LINE  # an ordinary code block: its closing fence is not an opening
             return i + len(marker)
+        assert fmt is not None, "a call has its format"
         self._mode, self._fmt, self._held, self._tail = _CALL, fmt, [], ""
         self._balance = _Balance() if fmt.balanced else None
         start = len(marker) if not fmt.head_end else buf.find(fmt.head_end, i) + len(fmt.head_end) - i
@@ -276,11 +302,10 @@ class Scanner:
         rest = self._await_end(buf[i:], out, start)
         return len(buf) if rest is None else len(buf) - len(rest)
 
-    def _next_opening(self, buf: str, pos: int) -> tuple[int, tuple, str]:
+    def _next_opening(self, opens: _Openers, buf: str, pos: int) -> tuple[int, Sequence[Format], str]:
         """The first opening at or after `pos`: its index, its candidate formats, its marker.
         What a search of `buf` found is kept while it still lies ahead: prose full of openings
         must not be searched again from each of them to an opening far ahead."""
-        opens = self._open
         if self._searched is not buf:
             self._searched, self._found, self._line = buf, _AHEAD, _AHEAD
         found = self._found
@@ -297,7 +322,7 @@ class Scanner:
                 self._line = line
             if line is not None and (i < 0 or line.end() - 1 < i):
                 return line.end() - 1, opens.lines, ""
-        if i < 0:
+        if found is None:
             return -1, (), ""
         marker = found.group()
         return i, opens.by_marker.get(marker, ()), marker
@@ -306,29 +331,7 @@ class Scanner:
         last = self._last.rstrip(" \t")
         return not last or last.endswith("\n")
 
-    def _partial(self, buf: str, pos: int) -> int:
-        """Length of the end of `buf` that may begin a marker."""
-        opens = self._open
-        for j in range(max(pos, len(buf) - opens.longest + 1), len(buf)):
-            if buf[j] in "<[`" and buf[j:] in opens.prefixes:
-                return len(buf) - j
-        return 0
-
-    def _fence(self, buf: str, i: int) -> str:
-        """What a fence opens: a block whose body starts with a JSON object or array may be a call
-        (whatever its language tag); any other is an ordinary code block."""
-        line_end = buf.find("\n", i)
-        info = buf[i + 3: len(buf) if line_end < 0 else line_end]
-        if not _FENCE_INFO.match(info):
-            return _CODE_BLOCK
-        if line_end < 0:
-            return UNDECIDED
-        head = _SPACES.match(buf, line_end + 1).end()
-        if head == len(buf):
-            return UNDECIDED
-        return CALL if buf[head] in "{[" else _CODE_BLOCK
-
-    def _until(self, buf: str, pos: int, close: str, kind: str, out: list[tuple]) -> int | None:
+    def _until(self, buf: str, pos: int, close: str, kind: Literal["text", "think"], out: list[Item]) -> int | None:
         """Passes on `kind` from `pos` up to `close` and returns where `close` is; None when it
         has not come yet (then only what may begin it is held)."""
         end = buf.find(close, pos)
@@ -344,11 +347,12 @@ class Scanner:
 
     # ---------------------------------------------------------------- calls
 
-    def _await_end(self, text: str, out: list[tuple], search_from: int = 0) -> str | None:
+    def _await_end(self, text: str, out: list[Item], search_from: int = 0) -> str | None:
         """Holds a call until it ends; returns the text after it, or None while it is open.
         Only the newest characters are searched: the tail kept from earlier pieces (where an end
         split across chunks may begin) and the new piece."""
         fmt = self._fmt
+        assert fmt is not None, "mode _CALL has its format"
         if self._balance is not None:
             cut = self._balance.feed(text, search_from)
             if cut < 0:
@@ -374,7 +378,7 @@ class Scanner:
         self._parsed(fmt, joined[:end], out)
         return joined[end:]
 
-    def _parsed(self, fmt, whole: str, out: list[tuple]) -> None:
+    def _parsed(self, fmt: Format, whole: str, out: list[Item]) -> None:
         items = fmt.parse(whole, self._tools) if whole.strip() else None
         if items is None:
             out.append(("text", whole))
@@ -384,11 +388,11 @@ class Scanner:
             self._strays = fmt.strays
             self._after_call = True
 
-    def _at_eof(self, held: str, out: list[tuple]) -> bool:
+    def _at_eof(self, held: str, out: list[Item]) -> bool:
         """An opening the stream ended in before it was decided: read as a call if it is one."""
         if self._open is None:
             return False
-        i, formats, marker = self._next_opening(held, 0)
+        i, formats, marker = self._next_opening(self._open, held, 0)
         if i != 0:
             return False
         for f in formats:
@@ -398,7 +402,7 @@ class Scanner:
                 return True
         return False
 
-    def _settle(self, out: list[tuple], final: bool = False) -> list[tuple]:
+    def _settle(self, out: list[Item], final: bool = False) -> list[Item]:
         """Merges pieces of a kind; blank text right after a call waits to see what follows it."""
         self._plain = self._mode == _TEXT and not self._buf and not self._strays and not self._pending
         if not self._after_call and not self._pending:
@@ -406,7 +410,7 @@ class Scanner:
             if out and out[-1][0] == "text":
                 self._last = out[-1][1]
             return out
-        settled: list[tuple] = []
+        settled: list[Item] = []
         for item in _merge(out):
             if item[0] == "call":
                 self._pending = ""
@@ -431,6 +435,14 @@ def _nothing(text: str) -> None:
     return None
 
 
+def _partial(opens: _Openers, buf: str, pos: int) -> int:
+    """Length of the end of `buf` that may begin a marker."""
+    for j in range(max(pos, len(buf) - opens.longest + 1), len(buf)):
+        if buf[j] in "<[`" and buf[j:] in opens.prefixes:
+            return len(buf) - j
+    return 0
+
+
 def _partial_suffix(text: str, marker: str) -> int:
     """Length of the longest end of `text` that begins `marker`."""
     for n in range(min(len(marker) - 1, len(text)), 0, -1):
@@ -439,12 +451,14 @@ def _partial_suffix(text: str, marker: str) -> int:
     return 0
 
 
-def _merge(items: list[tuple]) -> list[tuple]:
+def _merge(items: list[Item]) -> list[Item]:
     """Adjacent pieces of the same kind become one (fewer events downstream), joined once."""
     if len(items) < 2:
         return items
-    out: list[tuple] = []
-    run: list[str] = []
+    out: list[Item] = []
+    run: list[str] = []  # the texts of a run of one kind
+    kind: Literal["text", "think"] = "text"
+    prev: TextItem = ("text", "")  # the run's first item: a run of one goes out as it came
     for item in items:
         if run and item[0] != kind:
             out.append((kind, "".join(run)) if len(run) > 1 else prev)

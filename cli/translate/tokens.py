@@ -10,6 +10,8 @@ most models it errs high, the safe side. The README gives its measured error.
 import functools
 import json
 import re
+from collections.abc import Mapping
+from typing import Any
 
 _TOKEN = re.compile(r'[A-Za-z]{1,7}|\d{1,3}|["{}:,]{1,3}|[^\sA-Za-z\d]')
 IMAGE_TOKENS = 1600  # Anthropic's estimate for an image of typical size
@@ -17,7 +19,7 @@ _PER_MESSAGE = 4
 _PER_TOOL = 8
 
 
-def _str(value) -> str:
+def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
@@ -27,7 +29,7 @@ def count_text(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
-def estimate(body: dict) -> int:
+def estimate(body: Mapping[str, Any]) -> int:
     texts: list[str] = []
     extra = 0
     system = body.get("system")
@@ -44,13 +46,15 @@ def estimate(body: dict) -> int:
     return sum(map(count_text, texts)) + extra
 
 
-def _content(content, texts: list[str]) -> int:
+def _content(content: object, texts: list[str]) -> int:
     """Appends the content's text; returns tokens counted another way (images)."""
     if isinstance(content, str):
         texts.append(content)
         return 0
+    if not isinstance(content, list):
+        return 0
     extra = 0
-    for block in content or ():
+    for block in content:
         kind = block.get("type")
         if kind == "text":
             texts.append(_str(block.get("text")))

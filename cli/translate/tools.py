@@ -2,6 +2,8 @@
 
 import hashlib
 import re
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from freeclaude.profiles.providers import Quirks
 from freeclaude.translate.schema import clean_schema
@@ -29,24 +31,25 @@ class ToolNames:
         return self._down.get(name, name)
 
 
-def tool_id(raw) -> str:
+def tool_id(raw: object) -> str:
     """An id Anthropic clients accept ([a-zA-Z0-9_-]); the same raw id always maps alike."""
     return _ID_BAD.sub("_", raw) if isinstance(raw, str) and raw else ""
 
 
-def function(t: dict, q: Quirks, names: ToolNames) -> dict | None:
+def function(t: Mapping[str, Any], q: Quirks, names: ToolNames) -> dict[str, Any] | None:
     """An Anthropic tool as an OpenAI function, or None for a server tool."""
     schema = t.get("input_schema")
     if schema is None and t.get("type") not in (None, "custom"):
         return None  # a server tool (web search, code execution): runs at Anthropic only
     schema = schema or {"type": "object", "properties": {}}
-    fn: dict = {"name": names.up(t["name"]), "parameters": clean_schema(schema) if q.clean_schema else schema}
+    fn: dict[str, Any] = {"name": names.up(t["name"]), "parameters": clean_schema(schema) if q.clean_schema else schema}
     if t.get("description"):
         fn["description"] = t["description"]
     return {"type": "function", "function": fn}
 
 
-def choice(tc: dict, names: ToolNames):
+def choice(tc: Mapping[str, Any], names: ToolNames) -> Literal["required", "none", "auto"] | dict[str, Any] | None:
+    """Anthropic's tool_choice as OpenAI's; None when the request sets none."""
     kind = tc.get("type")
     if kind == "any":
         return "required"

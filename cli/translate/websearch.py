@@ -19,11 +19,12 @@ import json
 import re
 import urllib.parse
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from freeclaude.translate.response import accumulate
+from freeclaude.translate.sse import Event
 from freeclaude.translate.validate import InvalidRequest
-
-Event = tuple[str, dict]
 
 TYPE_PREFIX = "web_search_"  # web_search_20250305, _20260209, _20260318: the same tool to us
 # What a web_search_tool_result_error can say (WebSearchToolResultErrorCode, anthropic SDK 2.15).
@@ -66,7 +67,7 @@ class SearchError(Exception):
         super().__init__(message)
 
 
-def find(body: dict) -> Tool | None:
+def find(body: Mapping[str, Any]) -> Tool | None:
     """The web search server tool of a request, if it carries one."""
     for i, t in enumerate(body.get("tools") or ()):
         if not str(t.get("type") or "").startswith(TYPE_PREFIX):
@@ -82,7 +83,7 @@ def find(body: dict) -> Tool | None:
     return None
 
 
-def _domains(tool: dict, key: str, i: int) -> tuple[str, ...]:
+def _domains(tool: Mapping[str, Any], key: str, i: int) -> tuple[str, ...]:
     value = tool.get(key) or []
     if not isinstance(value, list) or not all(isinstance(d, str) and d for d in value):
         raise InvalidRequest(f"tools.{i}.{key}: must be a list of domains")
@@ -92,7 +93,7 @@ def _domains(tool: dict, key: str, i: int) -> tuple[str, ...]:
 # ---------------------------------------------------------------- the upstream's side
 
 
-def for_upstream(body: dict, tool: Tool) -> dict:
+def for_upstream(body: Mapping[str, Any], tool: Tool) -> dict[str, Any]:
     """The request as the upstream gets it: the server tool as a plain tool of the same name,
     earlier searches in the history as calls and results, and always streamed."""
     tools = [{"name": tool.name, "description": DESCRIPTION, "input_schema": SCHEMA}
@@ -100,7 +101,7 @@ def for_upstream(body: dict, tool: Tool) -> dict:
     return dict(body, tools=tools, messages=_history(body["messages"], tool.name), stream=True)
 
 
-def continuation(body: dict, content: list[dict], results: list[dict]) -> dict:
+def continuation(body: Mapping[str, Any], content: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
     """The next round's request: this round's answer and the results of its searches appended. A
     tool_choice that forced a call forced the first one only (as Anthropic's does)."""
     out = dict(body, messages=[*body["messages"], {"role": "assistant", "content": content},
@@ -111,17 +112,17 @@ def continuation(body: dict, content: list[dict], results: list[dict]) -> dict:
     return out
 
 
-def _history(messages: list[dict], name: str) -> list[dict]:
+def _history(messages: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     """Earlier searches (server_tool_use, web_search_tool_result in an assistant turn) as the
     tool_use / tool_result pairs a model without server tools understands."""
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for m in messages:
         content = m.get("content")
         if m["role"] != "assistant" or not isinstance(content, list) or not any(
                 b.get("type") == "web_search_tool_result" for b in content):
             _append(out, m)
             continue
-        blocks: list[dict] = []
+        blocks: list[dict[str, Any]] = []
         for b in content:
             kind = b.get("type")
             if kind == "server_tool_use" and b.get("name") == name:
@@ -138,7 +139,7 @@ def _history(messages: list[dict], name: str) -> list[dict]:
     return out
 
 
-def _past_result(block: dict) -> dict:
+def _past_result(block: dict[str, Any]) -> dict[str, Any]:
     content = block.get("content")
     if not isinstance(content, list):
         code = content.get("error_code") if isinstance(content, dict) else None
@@ -149,7 +150,7 @@ def _past_result(block: dict) -> dict:
     return {"type": "tool_result", "tool_use_id": block["tool_use_id"], "content": result_text("", hits)}
 
 
-def _append(out: list[dict], m: dict) -> None:
+def _append(out: list[dict[str, Any]], m: dict[str, Any]) -> None:
     """Adjacent user turns become one (a split assistant turn leaves one before the next)."""
     if out and out[-1]["role"] == "user" == m["role"]:
         out[-1] = dict(out[-1], content=_blocks(out[-1]["content"]) + _blocks(m.get("content")))
@@ -157,14 +158,14 @@ def _append(out: list[dict], m: dict) -> None:
     out.append(m)
 
 
-def _blocks(content) -> list[dict]:
+def _blocks(content: str | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [{"type": "text", "text": content}] if isinstance(content, str) else list(content or ())
 
 
 # ---------------------------------------------------------------- searches
 
 
-def query_of(tool: Tool, call_input, used: int) -> str:
+def query_of(tool: Tool, call_input: object, used: int) -> str:
     """The query a call asks for; SearchError when it cannot run (`used`: calls before it)."""
     if tool.max_uses is not None and used >= tool.max_uses:
         raise SearchError("max_uses_exceeded", f"the web search tool may be used {tool.max_uses} time(s) per "
@@ -172,16 +173,14 @@ def query_of(tool: Tool, call_input, used: int) -> str:
     query = call_input.get("query") if isinstance(call_input, dict) else None
     if not isinstance(query, str) or not query.strip():
         raise SearchError("invalid_tool_input", 'the call needs a non-empty "query" string')
-    for domain in tool.allowed + tool.blocked:
-        if not _domain_rule(domain):
-            raise SearchError("invalid_tool_input", f"{domain!r} is not a domain filter the tool takes")
+    _rules(tool.allowed + tool.blocked)
     return query.strip()
 
 
 def kept(tool: Tool, hits: list[Hit], limit: int) -> list[Hit]:
-    """The hits allowed_domains and blocked_domains let through, each URL once, at most `limit`."""
-    allowed = [_domain_rule(d) for d in tool.allowed]
-    blocked = [_domain_rule(d) for d in tool.blocked]
+    """The hits allowed_domains and blocked_domains let through, each URL once, at most `limit`
+    (the filters as query_of let them through)."""
+    allowed, blocked = _rules(tool.allowed), _rules(tool.blocked)
     out: list[Hit] = []
     seen: set[str] = set()
     for h in hits:
@@ -198,7 +197,21 @@ def kept(tool: Tool, hits: list[Hit], limit: int) -> list[Hit]:
     return out
 
 
-def _domain_rule(entry: str) -> tuple[str, re.Pattern | None] | None:
+_Rule = tuple[str, re.Pattern[str] | None]  # a host, and a path pattern
+
+
+def _rules(domains: tuple[str, ...]) -> list[_Rule]:
+    """Domain filters as rules; SearchError for one Anthropic's rules refuse."""
+    rules: list[_Rule] = []
+    for domain in domains:
+        rule = _domain_rule(domain)
+        if rule is None:
+            raise SearchError("invalid_tool_input", f"{domain!r} is not a domain filter the tool takes")
+        rules.append(rule)
+    return rules
+
+
+def _domain_rule(entry: str) -> _Rule | None:
     """A domain filter as (host, path pattern); None when Anthropic's rules refuse it: no scheme
     needed, subdomains included, a path matches what lies below it, one `*` only and only in
     the path."""
@@ -212,7 +225,7 @@ def _domain_rule(entry: str) -> tuple[str, re.Pattern | None] | None:
     return host, re.compile(pattern + ("" if path.endswith("*") else "(?:/|$)"))
 
 
-def _matches(rule, url: str) -> bool:
+def _matches(rule: _Rule, url: str) -> bool:
     host, path = rule
     parts = urllib.parse.urlsplit(url)
     name = (parts.hostname or "").lower()
@@ -253,7 +266,7 @@ class Call:
     id: str
     parts: list[str] = dataclasses.field(default_factory=list)
 
-    def input(self):
+    def input(self) -> Any:
         try:
             return json.loads("".join(self.parts) or "{}")
         except ValueError:
@@ -283,27 +296,35 @@ class Relay:
         self._index: dict[int, int] = {}  # upstream index -> client index
         self._calls: dict[int, Call] = {}  # upstream index -> search call
         self._events: list[Event] = []  # the round as the upstream sent it: the next round's history
-        self._results: list[dict] = []  # tool_result blocks for the next round
+        self._results: list[dict[str, Any]] = []  # tool_result blocks for the next round
         self._client_calls = 0
 
-    def feed(self, name: str, data: dict) -> list[Event]:
+    def feed(self, name: str, data: dict[str, Any]) -> list[Event]:
         if name in ("ping", "message_stop"):
             return []
         if name == "error":
             return [(name, data)]
-        self._events.append((name, data))
         if name == "message_start":
+            self._events.append((name, data))
             if self.started:
                 return []
             self.started = True
             return [(name, data)]
         if name == "message_delta":
+            self._events.append((name, data))
             delta = data.get("delta") or {}
             self.stop_reason, self.stop_sequence = delta.get("stop_reason"), delta.get("stop_sequence")
             return []
+        # Block events are the upstream's own (a Messages upstream's are passed on as they came):
+        # one that names no block it opened has nothing to show, and is dropped.
         index = data.get("index")
+        if type(index) is not int:
+            return []
         if name == "content_block_start":
-            block = data["content_block"]
+            block = data.get("content_block")
+            if not isinstance(block, dict):
+                return []
+            self._events.append((name, data))
             if block.get("type") == "tool_use" and block.get("name") == self.tool.name:
                 self._calls[index] = Call(block["id"], new_id())
                 block = {"type": "server_tool_use", "id": self._calls[index].id, "name": self.tool.name, "input": {}}
@@ -312,6 +333,9 @@ class Relay:
             self._index[index] = self._next
             self._next += 1
             return [(name, dict(data, index=self._index[index], content_block=block))]
+        if index not in self._index:
+            return []
+        self._events.append((name, data))
         out = [(name, dict(data, index=self._index[index]))]
         call = self._calls.get(index)
         if call and name == "content_block_delta":
@@ -324,7 +348,7 @@ class Relay:
         """The result block of a search that ran (its hits) or failed."""
         self.waiting.remove(call)
         if isinstance(hits, SearchError):
-            content: list | dict = {"type": "web_search_tool_result_error", "error_code": hits.code}
+            content: list[dict[str, Any]] | dict[str, Any] = {"type": "web_search_tool_result_error", "error_code": hits.code}
             self._results.append({"type": "tool_result", "tool_use_id": call.upstream_id, "content": error_text(hits),
                                   "is_error": True})
         else:
@@ -337,7 +361,7 @@ class Relay:
         return [("content_block_start", {"type": "content_block_start", "index": index, "content_block": block}),
                 ("content_block_stop", {"type": "content_block_stop", "index": index})]
 
-    def next_body(self, body: dict) -> dict | None:
+    def next_body(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
         """The next round's request when the model stopped only to have its searches run; None
         when its answer is complete (or waits for the client's own tools)."""
         if not self._results or self._client_calls or self.stop_reason != "tool_use":
@@ -347,7 +371,7 @@ class Relay:
         self._new_round()
         return nxt
 
-    def finish(self, usage: dict, paused: bool = False) -> list[Event]:
+    def finish(self, usage: Mapping[str, Any], paused: bool = False) -> list[Event]:
         """The message's end: the last round's stop reason (`pause_turn` when rounds ran out with
         searches pending), the usage of every round, the searches that ran."""
         stop = "pause_turn" if paused else self.stop_reason or "end_turn"

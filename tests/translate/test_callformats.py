@@ -100,3 +100,9 @@ def test_a_glm_name_needs_an_offered_tool_to_split():
     tools = Tools({"read": {}, "read_file": {}})
     assert glm_name("read_filepath</arg_key><arg_value>/x</arg_value>", tools) == ("call", "read_file", {"path": "/x"})
     assert glm_name("other</arg_value>", tools) is None
+
+
+def test_an_arrow_value_json_cannot_read_is_kept_as_written():
+    # a backslash JSON does not know (a regular expression, a Windows path) once stopped the stream
+    text = '[TOOL_CALL]\n{tool => "exec", args => {\n  --command "grep -E \'\\d+\' C:\\logs"\n}}\n[/TOOL_CALL]'
+    assert scan(text, 4) == [("call", "exec", {"command": "grep -E '\\d+' C:\\logs"})]

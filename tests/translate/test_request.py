@@ -1,6 +1,8 @@
 """Anthropic request -> OpenAI request: one case per rule."""
 
+import base64
 import json
+import zlib
 
 import pytest
 
@@ -289,6 +291,10 @@ def test_strip_billing_string_and_blocks():
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "tool_choice": {"type": "maybe"}}, "tool_choice.type"),
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}, "temperature"),
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "stream": "yes"}, "stream"),
+    ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "document", "source": "a.txt"}]}]},
+     "messages.0.content.0.source"),
+    ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [
+        {"type": "document", "source": {"type": "content", "content": [5]}}]}]}, "messages.0.content.0.source.content.0.type"),
 ])
 def test_validation_names_the_field(body, field):
     with pytest.raises(InvalidRequest) as e:
@@ -382,3 +388,12 @@ def test_extra_body_and_parallel_tool_calls_quirk():
             "tool_choice": {"type": "auto", "disable_parallel_tool_use": True}}
     out = to_openai(body, model, ToolNames(), stream=False, max_tokens=10)
     assert out["chat_template_kwargs"] == {"thinking": True} and "parallel_tool_calls" not in out
+
+
+def test_thinking_of_the_wrong_type_replays_nothing_of_it():
+    raw = zlib.compress(json.dumps({"p": "p", "r": 5, "d": "x"}).encode())
+    forged = state.PREFIX + base64.urlsafe_b64encode(raw).decode()
+    for block in ({"type": "thinking", "thinking": 7, "signature": "EqQB"},
+                  {"type": "thinking", "thinking": "", "signature": forged}):
+        assistant = msgs(turn_with(block), quirks=Quirks(replay_reasoning=True, reasoning_details=True))[1]
+        assert "reasoning_content" not in assistant and "reasoning_details" not in assistant

@@ -1,6 +1,9 @@
 """Provider state carried through Claude Code's history in signatures and tool ids."""
 
+import base64
+import json
 import re
+import zlib
 
 from freeclaude.translate import state
 
@@ -22,3 +25,9 @@ def test_tool_ids_carry_a_signature_and_give_it_back():
     assert re.fullmatch(r"[A-Za-z0-9_-]+", packed)
     assert state.split_id(packed) == ("call_1", "CiQBjz1rX/+==")
     assert state.split_id("toolu_plain") == ("toolu_plain", None)
+
+
+def test_unseal_drops_fields_of_the_wrong_type():
+    # a client sends signatures back: one that looks like ours may still carry anything
+    raw = zlib.compress(json.dumps({"p": "nim", "r": 5, "d": "not a list"}).encode())
+    assert state.unseal(state.PREFIX + base64.urlsafe_b64encode(raw).decode()) == {"p": "nim"}

@@ -359,3 +359,14 @@ def test_a_name_holding_glm_markup_is_mended_with_its_arguments():
 def test_a_name_not_offered_is_left_as_it_came():
     events = run([chunk({"tool_calls": [call(index=0, id="a", name="Other<arg_key>k</arg_key>", args="{}")]}, finish="tool_calls")])
     assert accumulate(events)["content"][0]["name"] == "Other<arg_key>k</arg_key>"
+
+
+def test_reasoning_text_that_is_not_a_string_holds_no_text():
+    # the upstream's JSON: a field of the wrong type is no text, not a crash of the stream
+    msg = message([chunk({"reasoning_details": [{"type": "reasoning.text", "text": 5},
+                                                {"type": "reasoning.summary", "summary": "short. "}]}),
+                   chunk({"content": [{"type": "thinking", "thinking": [{"type": "text", "text": None},
+                                                                        {"type": "text", "text": "Hmm."}]}]}),
+                   chunk({"content": "ok"}), chunk(finish="stop")])
+    assert [(b["type"], b.get("thinking") or b.get("text")) for b in msg["content"]] == [
+        ("thinking", "short. Hmm."), ("text", "ok")]

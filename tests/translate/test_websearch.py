@@ -238,3 +238,19 @@ def test_an_upstream_error_event_passes_and_pings_do_not():
     error = {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}
     assert relay.feed("ping", {"type": "ping"}) == []
     assert relay.feed("error", error) == [("error", error)]
+
+
+def test_block_events_of_no_block_the_upstream_opened_are_dropped():
+    # a Messages upstream's events come as it sent them: one naming no opened block has nothing to show
+    relay = Relay(Tool("web_search"))
+    events = upstream_events("Let me look.")
+    delta = {"type": "text_delta", "text": "x"}
+    for name, data in [("content_block_delta", {"type": "content_block_delta", "delta": delta}),
+                       ("content_block_delta", {"type": "content_block_delta", "index": 7, "delta": delta}),
+                       ("content_block_stop", {"type": "content_block_stop", "index": "0"}),
+                       ("content_block_start", {"type": "content_block_start", "index": 5})]:
+        assert relay.feed(name, data) == []
+    out = relay_all(relay, events, [Hit("t", "https://t.org")])
+    assert [(n, d["index"]) for n, d in out if n.startswith("content_block_")][:3] == [
+        ("content_block_start", 0), ("content_block_delta", 0), ("content_block_stop", 0)]
+    assert relay.next_body(websearch.for_upstream(CLAUDE_CODE, Tool("web_search"))) is not None
