@@ -19,7 +19,7 @@ Usage:
   ... --readme                                and write it into the README between its markers
                                               (after a template's limits change: --table --readme)
   python benchmarks/lean.py --llama [--runs 3]  time to the first answer of SmolLM2 (llama-cpp-python,
-                                              as in tests/test_llama.py) at minimal against off
+                                              as in tests/e2e/test_llama.py) at minimal against off
 """
 
 import argparse
@@ -104,7 +104,7 @@ class Upstream:
         self.first: dict | None = None
 
     def __call__(self, body: dict):
-        from tests.fakes import Stream, call, chunk, usage
+        from tests.support.fakes import Stream, call, chunk, usage
 
         main = bool(body.get("tools"))
         done = sum(1 for m in body["messages"] if m["role"] == "tool")
@@ -129,7 +129,7 @@ class Upstream:
 async def session(level: str, claude: Path, work: Path) -> dict:
     from aiohttp import web
 
-    from tests.fakes import Fake
+    from tests.support.fakes import Fake
 
     project = work / level / "project"
     project.mkdir(parents=True)

@@ -12,7 +12,7 @@ import tomli_w
 from freeclaude.gateway.config import Config
 from freeclaude.gateway.server import Server
 from freeclaude.usage.ledger import Ledger
-from tests.fakes import Fake
+from tests.support.fakes import Fake
 
 # Real outside programs take their time: Claude Code against a 135M model on 2 cores makes up to
 # three tries of a minute or more each.
@@ -46,7 +46,7 @@ async def fake(aiohttp_server) -> Fake:
 
 @pytest.fixture
 async def search_fake(aiohttp_server):
-    """Serves a fake search service (tests/search_fakes.py) on loopback; sets its url."""
+    """Serves a fake search service (tests/support/search_fakes.py) on loopback; sets its url."""
 
     async def start(f):
         server = await aiohttp_server(f.app(), host="127.0.0.1")
@@ -97,8 +97,8 @@ async def sdk():
 
 @pytest.fixture
 def standin(tmp_path) -> Path:
-    """A stand-in `claude` (tests/standin.py)."""
-    from tests.standin import make_standin
+    """A stand-in `claude` (tests/support/standin.py)."""
+    from tests.support.standin import make_standin
 
     return make_standin(tmp_path)
 

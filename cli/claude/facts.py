@@ -18,7 +18,7 @@ from freeclaude.profiles.tiers import TIERS, tier_of
 from freeclaude.service import home
 
 # The version package.json pins for the tests, which the claude-marked tests pass on; CI also
-# runs them on the newest from npm. Bump the two together (tests/test_updates.py holds them equal).
+# runs them on the newest from npm. Bump the two together (tests/claude/test_updates.py holds them equal).
 TESTED = "2.1.330"
 # Local models can take minutes to read Claude Code's prompt before the first token.
 API_TIMEOUT_MS = "1800000"

@@ -3,7 +3,7 @@ reads them, for `lean = "minimal"`: Claude Code's minimal mode reads none, so `r
 to its system prompt instead.
 
 What the real Claude Code 2.1.330 and 2.1.332 load (measured 2026-12-02 through a loopback
-upstream, tests/test_memory.py holds the cases), which Claude Code's memory docs confirm where
+upstream, tests/claude/test_memory.py holds the cases), which Claude Code's memory docs confirm where
 they say (docs.anthropic.com/en/docs/claude-code/memory, checked 2026-12-02):
 
 - the organization's CLAUDE.md and .claude/rules/*.md (/etc/claude-code on Linux);

@@ -7,7 +7,7 @@ stay as sent.
 
     python -m tests.support.capture_session OUT.json [path/to/claude]
 
-tests/test_prefix.py reads the file it writes (tests/wire/sessions/claude-code-<version>.json).
+tests/gateway/test_prefix.py reads the file it writes (tests/wire/sessions/claude-code-<version>.json).
 """
 
 import asyncio

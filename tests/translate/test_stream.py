@@ -9,7 +9,7 @@ from freeclaude.translate import state
 from freeclaude.translate.response import accumulate
 from freeclaude.translate.stream import IncompleteStream, StreamTranslator, UpstreamStreamError
 from freeclaude.translate.tools import ToolNames
-from tests.fakes import call, chunk
+from tests.support.fakes import call, chunk
 
 TOOLS = {"Write": {"type": "object", "properties": {"file_path": {"type": "string"}, "content": {"type": "string"}}},
          "Read": {"type": "object", "properties": {"file_path": {"type": "string"}}}}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import Json, Stream, completion, profile
+from tests.support.fakes import Json, Stream, completion, profile
 from tests.translate.textcall_corpus import chunks, comparable, recoverable, samples, table, translate
 
 CASES = samples()
