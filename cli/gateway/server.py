@@ -314,7 +314,7 @@ class Server:
             return committed
 
         def held(limit: str, seconds: float) -> None:  # the statusline shows what holds the request
-            self._writer.hold(row.client_session, f"{model.provider}:{model.name}", limit, seconds)
+            self._writer.hold(row.client_session, model.ref, limit, seconds)
 
         try:
             async with self.pacer.slot(model, estimate + cand.max_tokens, probe=cand.probe, held=held) as ticket:
@@ -369,7 +369,7 @@ class Server:
                                estimate=plan.estimate, client_headers={})
             row = self._row(plan, cand, request_id, number, stream=False, client_session=sid)
             message = await self._run(up, row, cand, plan.estimate, lambda record: up.complete())
-            return f"{model.provider}:{model.name}", text_of(message.get("content"))
+            return f"{model.ref}", text_of(message.get("content"))
 
         return await self.fallback.run(plan, attempt)
 
@@ -481,8 +481,8 @@ def _request_id() -> str:
 
 def _exhausted(model, e: Exhausted) -> ApiError:
     if not math.isfinite(e.wait):  # the provider stated a limit smaller than this one request
-        return ApiError(400, f"prompt is too long for {model.provider} ({model.name}): {e}")
-    return ApiError(429, f"{model.provider} ({model.name}): {e}", retry_after=e.wait)
+        return ApiError(400, f"prompt is too long for {model.ref}: {e}")
+    return ApiError(429, f"{model.ref}: {e}", retry_after=e.wait)
 
 
 def _stopping() -> ApiError:

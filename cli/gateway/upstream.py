@@ -97,7 +97,7 @@ class Upstream:
         self.max_tokens = max_tokens
         self.estimate = estimate
         self.client_headers = client_headers
-        self.where = f"{provider.name} ({model.name})"
+        self.where = model.ref
         self.outcome = Outcome(Usage(input=estimate))
 
     async def stream(self) -> AsyncIterator[bytes]:

@@ -27,7 +27,7 @@ class Describer:
         if not found:
             return body
         if self._ask is None:
-            note = images.unseen(f"{model.provider}:{model.name} cannot see images and profile {self._profile} "
+            note = images.unseen(f"{model.ref} cannot see images and profile {self._profile} "
                                  "has no vision chain to describe them")
             return images.replace(body, dict.fromkeys(found, note))
         texts = await asyncio.gather(*(self._text(k, b, session) for k, b in found.items()))
