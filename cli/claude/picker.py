@@ -42,7 +42,7 @@ def listing(profile: Profile) -> list[dict]:
     """/v1/models in Anthropic's shape (plus the description Claude Code shows): the tiers by
     name, then each model by the id /model sends back when it is picked."""
     created = "2025-01-01T00:00:00Z"
-    data = [{"type": "model", "id": tier, "display_name": f"{tier}: {ref(profile.chain(tier)[0])}",
+    data = [{"type": "model", "id": tier, "display_name": f"{tier}: {profile.chain(tier)[0].ref}",
              "created_at": created} for tier in TIERS if profile.chain(tier)]
     for m in profile.models():
         tiers = [t for t in (*TIERS, "default") if m in profile.tiers.get(t, ())]

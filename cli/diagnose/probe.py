@@ -107,7 +107,7 @@ async def send(session: aiohttp.ClientSession, server: Server, body: dict) -> tu
 
 def first_models(profile: Profile) -> list[tuple[list[str], Model]]:
     """Each tier's first model, with the tiers it serves: a model shared by tiers comes once."""
-    targets: dict[tuple[str, str], tuple[list[str], Model]] = {}
+    targets: dict[str, tuple[list[str], Model]] = {}
     for tier in TIERS:
         chain = profile.chain(tier)
         if chain:
