@@ -113,7 +113,7 @@ class Call:
                  max_tokens: int, estimate: int, client_headers) -> None:
         self.session = session
         self.endpoint = endpoint
-        provider = self.provider = endpoint.provider
+        self.provider = endpoint.provider
         self.model = model
         self.body = body
         self.max_tokens = max_tokens
