@@ -308,10 +308,10 @@ def statusline(tmp: Path) -> dict:
     session JSON it sends on stdin, the state file the gateway keeps for that session."""
     from freeclaude.claude.sessions import DIR_ENV, Board
     from freeclaude.claude.statusline import command
-    from freeclaude.usage.ledger import Attempt
+    from freeclaude.usage.ledger import Row
 
     stdin = json.loads((ROOT / "tests" / "captures" / "claude-code-2.1.330-statusline.json").read_text())["stdin"]
-    Board(str(tmp / "sessions")).record(Attempt(
+    Board(str(tmp / "sessions")).record(Row(
         session="bench", request_id="req_1", profile="bench", tier="opus", requested_model=stdin["model"]["id"],
         provider="local", upstream_model="m", stream=True, position=0, attempt=0, input_tokens=1200, output_tokens=34,
         client_session=stdin["session_id"]), {})

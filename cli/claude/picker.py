@@ -7,7 +7,7 @@ still name the tier, which keeps the fallback chain. _NAME and _DESCRIPTION only
 """
 
 from freeclaude.profiles.providers import Model
-from freeclaude.profiles.schema import MODEL_ID_PREFIX, Profile, ref
+from freeclaude.profiles.schema import MODEL_ID_PREFIX, Profile
 from freeclaude.profiles.tiers import TIERS
 
 # The ids Claude Code 2.1.330 asks for on each tier (its defaults; pricing.py has their list prices).
@@ -26,9 +26,9 @@ def picker_env(profile: Profile) -> dict[str, str]:
             continue
         var, name, description = tier_vars(tier)
         env[var] = CLAUDE_MODELS[tier]
-        env[name] = f"{tier.capitalize()} · {ref(chain[0])}"
-        later = f", then {', '.join(ref(m) for m in chain[1:])}" if len(chain) > 1 else ""
-        env[description] = _cut(f"{tier} chain: {ref(chain[0])}{later} · {price(chain[0])}")
+        env[name] = f"{tier.capitalize()} · {chain[0].ref}"
+        later = f", then {', '.join(m.ref for m in chain[1:])}" if len(chain) > 1 else ""
+        env[description] = _cut(f"{tier} chain: {chain[0].ref}{later} · {price(chain[0])}")
     return env
 
 
@@ -42,12 +42,12 @@ def listing(profile: Profile) -> list[dict]:
     """/v1/models in Anthropic's shape (plus the description Claude Code shows): the tiers by
     name, then each model by the id /model sends back when it is picked."""
     created = "2025-01-01T00:00:00Z"
-    data = [{"type": "model", "id": tier, "display_name": f"{tier}: {ref(profile.chain(tier)[0])}",
+    data = [{"type": "model", "id": tier, "display_name": f"{tier}: {profile.chain(tier)[0].ref}",
              "created_at": created} for tier in TIERS if profile.chain(tier)]
     for m in profile.models():
         tiers = [t for t in (*TIERS, "default") if m in profile.tiers.get(t, ())]
         used = f" · {', '.join(tiers)}" if tiers else ""
-        data.append({"type": "model", "id": MODEL_ID_PREFIX + ref(m), "display_name": ref(m), "created_at": created,
+        data.append({"type": "model", "id": MODEL_ID_PREFIX + m.ref, "display_name": m.ref, "created_at": created,
                      "description": _cut(f"{m.context_window // 1000}k window · {price(m)}{used}")})
     return data
 

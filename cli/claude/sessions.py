@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from freeclaude.usage.ledger import Attempt
+    from freeclaude.usage.ledger import Row
 
 # Where the files are, for the statusline Claude Code runs: gateway_env() sets it, so the reader
 # need not load platformdirs to find the data dir (it falls back to that when unset).
@@ -70,8 +70,8 @@ class Board:
         self.clock = clock
         self._held: dict[str, dict[str, Any]] = {}
 
-    def record(self, row: Attempt, cooling: dict[str, float]) -> None:
-        """One finished attempt (a ledger Attempt) and the models cooling down as it ended
+    def record(self, row: Row, cooling: dict[str, float]) -> None:
+        """One finished attempt (a ledger row) and the models cooling down as it ended
         ("provider:model" -> seconds left)."""
         session = row.client_session
         state = self._state(session)

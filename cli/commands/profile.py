@@ -78,7 +78,7 @@ def list_() -> None:
     for name in names:
         try:
             p = profiles.load(name)
-            cells = [", ".join(f"{m.provider}:{m.name}" for m in p.chain(t)) for t in TIERS]
+            cells = [", ".join(f"{m.ref}" for m in p.chain(t)) for t in TIERS]
         except FreeclaudeError as e:
             cells = [f"[red]{e}[/red]"] + [""] * (len(TIERS) - 1)
         table.add_row("*" if name == default else "", name, *cells)

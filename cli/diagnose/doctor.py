@@ -90,7 +90,7 @@ async def tiers(profile: Profile) -> list[Check]:
     async with probe.gateway(profile, max_wait=10, timeout=120) as (session, server):
         for tiers_served, model in probe.first_models(profile):
             name = f"{'/'.join(tiers_served)} ({profile.name})"
-            where = f"{model.provider}:{model.name}"
+            where = f"{model.ref}"
             start = time.monotonic()
             try:
                 _, latency, _, error = await probe.send(session, server, {"model": model.name, **body})

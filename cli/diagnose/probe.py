@@ -107,11 +107,11 @@ async def send(session: aiohttp.ClientSession, server: Server, body: dict) -> tu
 
 def first_models(profile: Profile) -> list[tuple[list[str], Model]]:
     """Each tier's first model, with the tiers it serves: a model shared by tiers comes once."""
-    targets: dict[tuple[str, str], tuple[list[str], Model]] = {}
+    targets: dict[str, tuple[list[str], Model]] = {}
     for tier in TIERS:
         chain = profile.chain(tier)
         if chain:
-            targets.setdefault((chain[0].provider, chain[0].name), ([], chain[0]))[0].append(tier)
+            targets.setdefault(chain[0].ref, ([], chain[0]))[0].append(tier)
     return list(targets.values())
 
 
@@ -135,7 +135,7 @@ async def run(profile: Profile, console: Console, rounds: int = 2) -> list[dict]
         with Progress(console=console, transient=True) as progress:
             for tiers, model in first_models(profile):
                 tier = ", ".join(tiers)
-                task = progress.add_task(f"{tier}: {model.provider}:{model.name}", total=rounds * len(checks))
+                task = progress.add_task(f"{tier}: {model.ref}", total=rounds * len(checks))
                 results.append(await _tier(session, server, tier, model, checks, rounds, progress, task))
     return results
 

@@ -16,37 +16,38 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from freeclaude.gateway.upstream import Outcome, Upstream, Usage
+from freeclaude.gateway.upstream import Call, Piece, Receipt, Usage
 from freeclaude.translate import sse
 
 GROWTH = 4  # each new ask has this many times the room of the one cut off
 
 
 class Bounded:
-    def __init__(self, first: Upstream, *, ceiling: int, reopen: Callable[[int], Awaitable[Upstream]]) -> None:
+    def __init__(self, first: Call, *, ceiling: int, reopen: Callable[[int], Awaitable[Call]]) -> None:
         """`first` asks for its bounded max_tokens; `reopen(max_tokens)` opens the same request
         with more, once the provider's budgets allow it; `ceiling` is the most it may ask for."""
         self.up = first
         self.ceiling = ceiling
         self.reopen = reopen
         self.where = first.where
-        self.outcome = Outcome(Usage(input=first.estimate))
+        self.receipt = Receipt(Usage(input=first.estimate))
 
-    async def stream(self) -> AsyncIterator[bytes]:
+    async def stream(self) -> AsyncIterator[Piece]:
         while True:
             pieces: list[bytes] = []
+            last = False
             try:
                 async with contextlib.aclosing(self.up.stream()) as chunks:
                     async for piece in chunks:
-                        pieces.append(piece)
+                        pieces.append(piece.data)
+                        last = piece.last
             finally:
                 self._settle()
             if not self._cut(_stop_reason(pieces)):
                 break
             await self._again()
-        self.outcome.first_byte = time.monotonic()
-        self.outcome.finished = self.up.outcome.finished
-        yield b"".join(pieces)
+        self.receipt.first_byte = time.monotonic()
+        yield Piece(b"".join(pieces), last)
 
     async def complete(self) -> dict:
         while True:
@@ -55,22 +56,22 @@ class Bounded:
             finally:
                 self._settle()
             if not self._cut(message.get("stop_reason")):
-                self.outcome.first_byte = time.monotonic()
+                self.receipt.first_byte = time.monotonic()
                 return message
             await self._again()
 
     def _cut(self, stop_reason) -> bool:
-        return stop_reason == "max_tokens" and self.up.max_tokens < self.ceiling and not self.up.outcome.error
+        return stop_reason == "max_tokens" and self.up.max_tokens < self.ceiling and not self.up.receipt.error
 
     async def _again(self) -> None:
         more = min(self.ceiling, self.up.max_tokens * GROWTH)
-        self.outcome.notes.append(f"the answer reached max_tokens {self.up.max_tokens:,}: asked again with {more:,}")
+        self.receipt.notes.append(f"the answer reached max_tokens {self.up.max_tokens:,}: asked again with {more:,}")
         self.up = await self.reopen(more)
-        self.outcome.requests += 1
+        self.receipt.requests += 1
 
     def _settle(self) -> None:
         """What the last answer adds to this attempt's bill and what it said of the budgets."""
-        last, mine = self.up.outcome, self.outcome
+        last, mine = self.up.receipt, self.receipt
         mine.usage = last.usage if mine.requests == 1 else _sum(mine.usage, last.usage)
         mine.notes.extend(last.notes)
         mine.ratelimits, mine.error = last.ratelimits, last.error

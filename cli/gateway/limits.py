@@ -240,11 +240,11 @@ class Pacer:
 
         providers = profile.used_providers()
         self._providers = {p.name: limiter(p.limits, p.quirks.limits_refill, p.concurrency) for p in providers}
-        self._models = {(m.provider, m.name): limiter(m.limits, m.quirks.limits_refill) for m in profile.models()}
+        self._models = {m.ref: limiter(m.limits, m.quirks.limits_refill) for m in profile.models()}
         self._shared = {p.name for p in providers if p.limits.any()}
 
     def _pair(self, model) -> tuple[Limiter, Limiter]:
-        return self._models[(model.provider, model.name)], self._providers[model.provider]
+        return self._models[model.ref], self._providers[model.provider]
 
     def scope(self, model) -> Limiter:
         """The limiter the provider's headers speak of for this model."""

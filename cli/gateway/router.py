@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass
 
 from freeclaude.profiles.providers import Model
-from freeclaude.profiles.schema import MODEL_ID_PREFIX, Profile, ref
+from freeclaude.profiles.schema import MODEL_ID_PREFIX, Profile
 from freeclaude.profiles.tiers import tier_of
 from freeclaude.translate.errors import ApiError, too_long
 
@@ -90,7 +90,7 @@ class Router:
             limit = (window - need) * 100 // (100 + ESTIMATE_MARGIN_PCT)  # the largest prompt that fits
             if window < biggest.context_window:
                 # Claude Code compacts on this wording, which is the one way such a session goes on.
-                detail = (f"{biggest.provider}:{biggest.name} counts prompt + max_tokens against its "
+                detail = (f"{biggest.ref} counts prompt + max_tokens against its "
                           f"{window:,} tokens-per-minute limit")
             else:
                 detail = f"the largest window in the {tier} chain is {biggest.name}'s"
@@ -103,7 +103,7 @@ class Router:
         return self.plan(plan.requested, plan.estimate, plan.requested_max, plan.tier if plan.named else None)
 
     def _unknown(self, name: str) -> ApiError:
-        models = [ref(m) for m in self.profile.models()]
+        models = [m.ref for m in self.profile.models()]
         shown = ", ".join(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
         return ApiError(404, f"model {name!r} is not in profile {self.profile.name} (its models: {shown}; "
                              "or ask for a tier: opus, sonnet, haiku, fable)")
@@ -113,13 +113,13 @@ class Router:
         tokens per minute where that is smaller (the provider's own figure once it stated one)."""
         if self.budgets is None:
             declared = model.window(self.profile.provider(model).limits)
-            return min(declared, self._learned.get((model.provider, model.name), declared))
+            return min(declared, self._learned.get(model.ref, declared))
         tpm, _ = self.budgets.tpm(model)
         return min(self.context(model), tpm or self.context(model))
 
     def context(self, model: Model) -> int:
         """The model's context window, or less where an upstream said so."""
-        return min(model.context_window, self._learned.get((model.provider, model.name), model.context_window))
+        return min(model.context_window, self._learned.get(model.ref, model.context_window))
 
     def _confirmed(self, model: Model) -> bool:
         return self.budgets is None or self.budgets.tpm(model)[1]
@@ -136,20 +136,20 @@ class Router:
         from now on. True when that changes anything."""
         if window >= self.window(model):
             return False
-        self._learned[(model.provider, model.name)] = window
+        self._learned[model.ref] = window
         return True
 
     # -------------------------------------------------------------- cooldowns
 
     def cool(self, model: Model, seconds: float) -> None:
-        key = (model.provider, model.name)
+        key = model.ref
         self._cool_until[key] = max(self._cool_until.get(key, 0.0), self.clock() + seconds)
 
     def cooldowns(self) -> dict[str, float]:
         """Every model sitting out now: "provider:model" -> seconds left."""
         now = self.clock()
-        return {f"{p}:{m}": until - now for (p, m), until in self._cool_until.items() if until > now}
+        return {ref: until - now for ref, until in self._cool_until.items() if until > now}
 
     def cooling(self, model: Model) -> float:
         """Seconds until the model may be tried again (0 when it may now)."""
-        return max(0.0, self._cool_until.get((model.provider, model.name), 0.0) - self.clock())
+        return max(0.0, self._cool_until.get(model.ref, 0.0) - self.clock())

@@ -4,7 +4,7 @@ upstream cannot run it: a loop of upstream calls inside the one client request.
 The model gets a plain `web_search` tool; when it calls it, the gateway runs the search on the
 profile's backend while the client sees `server_tool_use` and `web_search_tool_result` blocks
 (translate/websearch.py builds them), then asks the model again with the results, until it
-answers. It has the Upstream interface (`stream()`, `complete()`, `outcome`), so the server
+answers. It is an Upstream (`stream()`, `complete()`, `receipt`), so the server
 treats it as any attempt: a failure before the first byte can still fall back, one after it is
 an error event. The ledger gets one row for it: the upstream calls of one answer, their usage
 summed, and the searches that ran.
@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from freeclaude.gateway.upstream import Outcome, Upstream, Usage
+from freeclaude.gateway.upstream import Call, Piece, Receipt, Usage
 from freeclaude.translate import sse, websearch
 from freeclaude.translate.response import accumulate
 from freeclaude.translate.tokens import estimate
@@ -23,7 +23,7 @@ from freeclaude.translate.websearch import Relay, SearchError, Tool
 
 
 class SearchLoop:
-    def __init__(self, tool: Tool, body: dict, *, first: Upstream, reopen: Callable[[dict, int], Awaitable[Upstream]],
+    def __init__(self, tool: Tool, body: dict, *, first: Call, reopen: Callable[[dict, int], Awaitable[Call]],
                  backend, session) -> None:
         """`body` is the request as the upstream gets it (websearch.for_upstream); `first` the first
         round's upstream, paced and clamped by the caller; `reopen(body, estimate)` opens each
@@ -35,23 +35,24 @@ class SearchLoop:
         self.backend = backend
         self.session = session
         self.where = first.where
-        self.outcome = Outcome(Usage(input=first.estimate))
+        self.receipt = Receipt(Usage(input=first.estimate))
 
-    async def stream(self) -> AsyncIterator[bytes]:
+    async def stream(self) -> AsyncIterator[Piece]:
         async with contextlib.aclosing(self._events()) as batches:
-            async for events in batches:
-                yield sse.encode_all(events)
+            async for events, last in batches:
+                yield Piece(sse.encode_all(events), last)
 
     async def complete(self) -> dict:
         events: list = []
         async with contextlib.aclosing(self._events()) as batches:
-            async for batch in batches:
+            async for batch, _ in batches:
                 events += batch
-        if self.outcome.error:
-            raise self.outcome.error
+        if self.receipt.error:
+            raise self.receipt.error
         return accumulate(events)
 
-    async def _events(self) -> AsyncIterator[list]:
+    async def _events(self) -> AsyncIterator[tuple[list, bool]]:
+        """Batches of the client's events, and whether a batch is the answer's last."""
         relay = Relay(self.tool)
         body, up = self.body, self.first
         rounds, usage, following = 0, Usage(estimated=False), None
@@ -61,29 +62,28 @@ class SearchLoop:
             try:
                 async with contextlib.aclosing(up.stream()) as chunks:
                     async for chunk in chunks:
-                        async for events in self._relayed(relay, decoder.feed(chunk)):
-                            yield events
+                        async for events in self._relayed(relay, decoder.feed(chunk.data)):
+                            yield events, False
                 async for events in self._relayed(relay, decoder.flush()):
-                    yield events
+                    yield events, False
             finally:
-                _add(usage, up.outcome.usage)
-                self.outcome.usage = usage
-                self.outcome.notes.extend(up.outcome.notes)
-                self.outcome.web_searches = relay.searches
-                self.outcome.requests, self.outcome.ratelimits = rounds, up.outcome.ratelimits
-            if up.outcome.error:  # the upstream ended its stream with an error event, passed on as it came
-                self.outcome.error = up.outcome.error
+                _add(usage, up.receipt.usage)
+                self.receipt.usage = usage
+                self.receipt.notes.extend(up.receipt.notes)
+                self.receipt.web_searches = relay.searches
+                self.receipt.requests, self.receipt.ratelimits = rounds, up.receipt.ratelimits
+            if up.receipt.error:  # the upstream ended its stream with an error event, passed on as it came
+                self.receipt.error = up.receipt.error
                 return
             following = relay.next_body(body)
             if following is None or rounds == websearch.MAX_ROUNDS:
                 break
             body = following
             up = await self.reopen(body, estimate(body))
-        self.outcome.notes.append(f"{rounds} upstream call(s), {relay.searches} web search(es)")
-        self.outcome.finished = True  # what follows is the answer's last piece
+        self.receipt.notes.append(f"{rounds} upstream call(s), {relay.searches} web search(es)")
         yield relay.finish({"input_tokens": usage.input, "output_tokens": usage.output,
                             "cache_creation_input_tokens": usage.cache_write, "cache_read_input_tokens": usage.cache_read},
-                           paused=following is not None)
+                           paused=following is not None), True
 
     async def _relayed(self, relay: Relay, decoded: list[tuple[str, str]]) -> AsyncIterator[list]:
         """The client's events for these upstream events; a search call that closes is run
@@ -93,13 +93,13 @@ class SearchLoop:
             try:
                 event = json.loads(data)
             except ValueError:
-                self.outcome.notes.append("skipped an event that is not JSON")
+                self.receipt.notes.append("skipped an event that is not JSON")
                 continue
             if not isinstance(event, dict):
                 continue
             out += relay.feed(name or str(event.get("type")), event)
-            if out and self.outcome.first_byte is None:
-                self.outcome.first_byte = time.monotonic()
+            if out and self.receipt.first_byte is None:
+                self.receipt.first_byte = time.monotonic()
             for call in list(relay.waiting):
                 if out:
                     yield out

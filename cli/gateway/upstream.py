@@ -1,12 +1,14 @@
-"""One attempt at one upstream model: send, then yield what goes downstream.
+"""One call to one upstream model: send, then yield what goes downstream.
 
-Two implementations of one small interface: `ChatCompletions` translates, `Messages` passes the
-Messages API through. Either one yields bytes (or returns a whole message) and ends with an
-`Outcome`: usage, timings, notes, and the error the client was told in-band, if any. Every upstream
-failure comes out as an ApiError naming provider and model, raised before the first yield when
-nothing has reached the client yet, so the caller can still fall back. Upstream bytes that cannot
-be parsed are the upstream's fault and are classified where they are parsed; any other exception
-is a bug of ours and goes up unchanged, so it never cools a healthy model.
+`Upstream` is the interface every attempt's upstream has, and the server reads nothing else of
+it: one call here (`ChatCompletions` translates, `Messages` passes the Messages API through), or
+a few calls that make one answer (bounded.Bounded, searchloop.SearchLoop). `stream()` yields
+`Piece`s, the last one saying so; `complete()` returns a whole message; either way the `receipt`
+says what the answer cost and how it went. Every upstream failure comes out as an ApiError naming
+the model, raised before the first piece when nothing has reached the client yet, so the caller
+can still fall back. Upstream bytes that cannot be parsed are the upstream's fault and are
+classified where they are parsed; any other exception is a bug of ours and goes up unchanged, so
+it never cools a healthy model.
 """
 
 import asyncio
@@ -16,6 +18,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
 
 import aiohttp
 
@@ -43,16 +46,35 @@ class Usage:
 
 
 @dataclass
-class Outcome:
+class Receipt:
+    """What an attempt's answer said: usage, timings, notes, and the error the client was told
+    in-band, if any. The upstream writes it; the attempt reads it once the answer has ended."""
+
     usage: Usage
     started: float = field(default_factory=time.monotonic)
     first_byte: float | None = None
     error: ApiError | None = None  # an error the client already got inside the stream
-    finished: bool = False  # the answer is complete: what is yielded now is its last piece
     notes: list[str] = field(default_factory=list)  # repairs and anomalies, for the log
     web_searches: int = 0  # searches the gateway ran for this attempt (searchloop.py)
     ratelimits: dict | None = None  # what the last answer's rate-limit headers said (ratelimits.py)
     requests: int = 1  # upstream requests this attempt made (a search loop, an answer asked again)
+
+
+class Piece(NamedTuple):
+    """Bytes for the client; `last`: the answer is whole with them (the ledger and the statusline
+    are told before they go out)."""
+
+    data: bytes
+    last: bool = False
+
+
+class Upstream(Protocol):
+    where: str  # the model, as messages name it
+    receipt: Receipt
+
+    def stream(self) -> AsyncIterator[Piece]: ...
+
+    async def complete(self) -> dict[str, Any]: ...
 
 
 CONNECT_S = 15.0
@@ -84,31 +106,31 @@ def env_proxy(url: str, env: Mapping[str, str]) -> str | None:
     return proxies.get(parts.scheme) or proxies.get("all")
 
 
-class Upstream:
-    """The interface: `stream()` or `complete()`, then read `outcome`."""
+class Call:
+    """One HTTP call to one model, an `Upstream`; its kinds say what the call sends and reads."""
 
     def __init__(self, session: aiohttp.ClientSession, endpoint: Endpoint, model: Model, body: dict, *,
                  max_tokens: int, estimate: int, client_headers) -> None:
         self.session = session
         self.endpoint = endpoint
-        provider = self.provider = endpoint.provider
+        self.provider = endpoint.provider
         self.model = model
         self.body = body
         self.max_tokens = max_tokens
         self.estimate = estimate
         self.client_headers = client_headers
-        self.where = f"{provider.name} ({model.name})"
-        self.outcome = Outcome(Usage(input=estimate))
+        self.where = model.ref
+        self.receipt = Receipt(Usage(input=estimate))
 
-    async def stream(self) -> AsyncIterator[bytes]:
+    async def stream(self) -> AsyncIterator[Piece]:
         clock = self._deadline = Deadline(self.provider.timeout, self.provider.idle_timeout)
         gen = self._stream()
         try:
-            async for data in gen:
-                if self.outcome.first_byte is None:
-                    self.outcome.first_byte = time.monotonic()
+            async for piece in gen:
+                if self.receipt.first_byte is None:
+                    self.receipt.first_byte = time.monotonic()
                 clock.pause()
-                yield data
+                yield piece
                 clock.resume()
         except asyncio.CancelledError:
             if clock.caused(asyncio.current_task()):
@@ -136,10 +158,10 @@ class Upstream:
             raise self._network(e) from None
         finally:
             clock.cancel()
-        self.outcome.first_byte = time.monotonic()
+        self.receipt.first_byte = time.monotonic()
         return message
 
-    def _stream(self) -> AsyncIterator[bytes]:
+    def _stream(self) -> AsyncIterator[Piece]:
         raise NotImplementedError
 
     async def _complete(self) -> dict:
@@ -174,12 +196,12 @@ class Upstream:
 
     async def _check(self, resp: aiohttp.ClientResponse) -> None:
         # Every answer, an error too, says what is left of the provider's budgets (limits.py).
-        self.outcome.ratelimits = ratelimits.read(resp.headers, self.model.quirks.requests_header)
+        self.receipt.ratelimits = ratelimits.read(resp.headers, self.model.quirks.requests_header)
         if resp.status != 200:
             text = await resp.text(errors="replace")  # a key quoted here is redacted on the way out (redact.py)
             wait = retry_after(resp.headers)
             if wait is None and resp.status == 429:
-                wait = ratelimits.spent_for(self.outcome.ratelimits)
+                wait = ratelimits.spent_for(self.receipt.ratelimits)
             raise from_upstream(resp.status, text, self.where, wait)
 
     async def _json(self, resp: aiohttp.ClientResponse):
@@ -203,12 +225,12 @@ async def _drain(resp: aiohttp.ClientResponse) -> None:
         pass  # the connection is closed instead of kept
 
 
-def open_upstream(session, endpoint: Endpoint, model: Model, body: dict, **kw) -> Upstream:
+def open_upstream(session, endpoint: Endpoint, model: Model, body: dict, **kw) -> Call:
     kind = ChatCompletions if endpoint.provider.kind == "openai" else Messages
     return kind(session, endpoint, model, body, **kw)
 
 
-class ChatCompletions(Upstream):
+class ChatCompletions(Call):
     """An OpenAI-compatible upstream, translated both ways."""
 
     def _request(self, stream: bool) -> tuple[dict, StreamTranslator]:
@@ -229,9 +251,10 @@ class ChatCompletions(Upstream):
     def _post_chat(self, payload: dict):
         return self._post(self.provider.base_url + "/chat/completions", payload)
 
-    async def _stream(self) -> AsyncIterator[bytes]:
+    async def _stream(self) -> AsyncIterator[Piece]:
         payload, tr = self._request(stream=True)
         seen = 0  # data lines received
+        taken = False  # the translator's usage is in the receipt
         try:
             async with self._post_chat(payload) as resp:
                 await self._check(resp)
@@ -256,12 +279,12 @@ class ChatCompletions(Upstream):
                                 # The first events go out alone: a read can hold dozens of chunks,
                                 # and the client need not wait for all of them to be translated.
                                 started = True
-                                yield encode_all(events)
+                                yield Piece(encode_all(events))
                                 events = []
                         if done:
                             break
                         if events:
-                            yield encode_all(events)
+                            yield Piece(encode_all(events))
                             events = []
                 except aiohttp.ClientPayloadError:
                     if seen:
@@ -277,25 +300,28 @@ class ChatCompletions(Upstream):
                         events += tr.finish(done=done)
                     except IncompleteStream as e:
                         if events:  # what did come goes on, then the error
-                            yield encode_all(events)
+                            yield Piece(encode_all(events))
                         raise ApiError(502, f"{self.where}: {e}") from None
                     # The last events and the end go out together, and the client has the whole
                     # answer before the upstream's body is drained.
-                    self.outcome.finished = True
+                    taken = True
                     self._take_usage(tr)
-                    yield encode_all(events)
+                    yield Piece(encode_all(events), last=True)
                     await _drain(resp)
                     return
             # 200 and then not one event: llama-cpp-python fails a stream this way and reports
             # the reason (a prompt over its context) only when not streaming.
-            self.outcome.notes.append("the stream closed empty: asked again without streaming")
-            yield encode_all(await self._unstreamed(tr))
+            self.receipt.notes.append("the stream closed empty: asked again without streaming")
+            events = await self._unstreamed(tr)
+            taken = True
+            self._take_usage(tr)
+            yield Piece(encode_all(events), last=True)
         finally:
-            if not self.outcome.finished:  # else taken already, before the last piece went out
+            if not taken:  # else taken before the last piece went out
                 self._take_usage(tr)
 
     def _feed(self, tr: StreamTranslator):
-        loads, feed, feed_text, notes = json.loads, tr.feed, tr.feed_text, self.outcome.notes
+        loads, feed, feed_text, notes = json.loads, tr.feed, tr.feed_text, self.receipt.notes
         repeats = Repeats()
         text, learn = repeats.text, repeats.learn
 
@@ -351,9 +377,9 @@ class ChatCompletions(Upstream):
             self._take_usage(tr)
 
     def _take_usage(self, tr: StreamTranslator) -> None:
-        self.outcome.usage = Usage(input=tr.input_tokens, output=tr.billed_output, cache_read=tr.cache_read,
+        self.receipt.usage = Usage(input=tr.input_tokens, output=tr.billed_output, cache_read=tr.cache_read,
                                    estimated=not tr.usage_reported)
-        notes = self.outcome.notes
+        notes = self.receipt.notes
         if tr.repaired_calls:
             notes.append(f"repaired the arguments of {tr.repaired_calls} tool call(s)")
         if tr.invalid_calls:
@@ -361,7 +387,7 @@ class ChatCompletions(Upstream):
         notes.extend(tr.anomalies)
 
 
-class Messages(Upstream):
+class Messages(Call):
     """An upstream that speaks the Messages API: bytes pass through as they came."""
 
     def _request(self) -> tuple[str, dict, dict]:
@@ -371,13 +397,14 @@ class Messages(Upstream):
             headers["anthropic-beta"] = self.client_headers["anthropic-beta"]
         return self.provider.base_url + "/v1/messages", body, headers
 
-    async def _stream(self) -> AsyncIterator[bytes]:
+    async def _stream(self) -> AsyncIterator[Piece]:
         url, body, headers = self._request()
         async with self._post(url, body, headers) as resp:
             await self._check(resp)
             decoder = sse.Decoder()
             partial = b""  # a line not yet whole
             alive = self._deadline.event
+            finished = False
             async for chunk in resp.content.iter_any():
                 for event, data in decoder.feed(chunk):
                     if event != "ping":  # Anthropic's keep-alive, like a comment line
@@ -385,22 +412,22 @@ class Messages(Upstream):
                     if event in ("message_start", "message_delta"):
                         self._usage(data)
                     elif event == "message_stop":
-                        self.outcome.finished = True
+                        finished = True
                     elif event == "error":
                         # The client reads it as the upstream sent it; the ledger says so too.
-                        self.outcome.finished = True
-                        self.outcome.error = self._in_band(data)
+                        finished = True
+                        self.receipt.error = self._in_band(data)
                 # Bytes go on as they came, in whole lines: a key the upstream quotes is never
                 # cut in two where the gateway's answers are redacted (redact.py).
                 cut = chunk.rfind(b"\n") + 1
                 if not cut:
                     partial += chunk
                     continue
-                yield partial + chunk[:cut] if partial or cut < len(chunk) else chunk
+                yield Piece(partial + chunk[:cut] if partial or cut < len(chunk) else chunk, finished)
                 partial = chunk[cut:]
-                if self.outcome.error:
+                if self.receipt.error:
                     return  # nothing follows an error event
-            if not self.outcome.finished:
+            if not finished:
                 # Cut off: say so, or the client would take the partial answer as complete.
                 raise ApiError(502, f"{self.where} closed the stream before the answer finished")
 
@@ -429,7 +456,7 @@ class Messages(Upstream):
         try:
             event = json.loads(data)
         except ValueError:
-            self.outcome.notes.append("skipped an event that is not JSON")
+            self.receipt.notes.append("skipped an event that is not JSON")
             return
         if isinstance(event, dict):
             message = event.get("message")
@@ -438,7 +465,7 @@ class Messages(Upstream):
     def _take(self, usage) -> None:
         if not isinstance(usage, dict):
             return
-        u = self.outcome.usage
+        u = self.receipt.usage
         u.estimated = False
         for ours, theirs in (("input", "input_tokens"), ("output", "output_tokens"),
                              ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens")):

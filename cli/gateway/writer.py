@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from freeclaude.claude.sessions import Board
 from freeclaude.gateway.redact import Redactor
-from freeclaude.usage.ledger import Attempt, Ledger
+from freeclaude.usage.ledger import Ledger, Row
 
 log = logging.getLogger("freeclaude")
 _STOP = object()
@@ -45,7 +45,7 @@ class Writer:
         """Jobs submitted so far: a request that changed it has something to wait for."""
         return self._handed
 
-    def submit(self, job: Callable[[], Attempt | None], committed: asyncio.Future | None = None) -> None:
+    def submit(self, job: Callable[[], Row | None], committed: asyncio.Future | None = None) -> None:
         """Runs `job()` on the writer thread; the ledger row it returns, if any, is written with
         the rest of its batch, and then `committed` (a future of the running event loop) is done."""
         self._handed += 1
@@ -60,7 +60,7 @@ class Writer:
         self._queue.put((None, future))
         return future
 
-    def row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> asyncio.Future:
+    def row(self, row: Row, notes: str, cooling: dict[str, float] | None) -> asyncio.Future:
         """A finished attempt: the statusline's state, the log line, the ledger row. `cooling`
         None: no model answered or failed, so the statusline has nothing new to show. On the
         event loop; the future is done once the row is committed (one hand-over for both: a
@@ -78,7 +78,7 @@ class Writer:
             board = self.board
             self.submit(lambda: board.hold(session, model, limit, seconds))
 
-    def _row(self, row: Attempt, notes: str, cooling: dict[str, float] | None) -> Attempt:
+    def _row(self, row: Row, notes: str, cooling: dict[str, float] | None) -> Row:
         if self.redact:
             self.redact.row(row)
             notes = self.redact.text(notes)

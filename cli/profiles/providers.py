@@ -105,6 +105,12 @@ class Model:
     extra_body: dict = field(default_factory=dict)  # merged into every request (with the provider's)
     quirks: Quirks = field(default_factory=Quirks)
 
+    @property
+    def ref(self) -> str:
+        """How a profile, a user, the ledger's notes and every message name the model, and the key
+        it is kept under (a Model itself does not hash: its extra_body is a dict)."""
+        return f"{self.provider}:{self.name}"
+
     def cost(self, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_write: int = 0) -> float:
         read_price = self.input_price if self.cache_read_price is None else self.cache_read_price
         return (

@@ -91,12 +91,12 @@ class Profile:
         seen: dict[tuple[str, str], Model] = {}
         for chain in self.tiers.values():
             for m in chain:
-                seen.setdefault((m.provider, m.name), m)
+                seen.setdefault(m.ref, m)
         return tuple(seen.values())
 
     @functools.cached_property
     def _by_name(self) -> dict[str, Model]:
-        names = {ref(m): m for m in self._models}  # first: "provider:model" wins over a bare name like it
+        names = {m.ref: m for m in self._models}  # first: "provider:model" wins over a bare name like it
         for m in self._models:
             names.setdefault(m.name, m)
         return names
@@ -115,11 +115,6 @@ class Profile:
     def used_providers(self) -> list[Provider]:
         names = dict.fromkeys(m.provider for m in self.models())
         return [self.providers[n] for n in names]
-
-
-def ref(model: Model) -> str:
-    """How a profile (and a user) names a model: "provider:model"."""
-    return f"{model.provider}:{model.name}"
 
 
 # ---------------------------------------------------------------- parsing

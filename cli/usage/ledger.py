@@ -13,7 +13,6 @@ from pathlib import Path
 
 from freeclaude.errors import FreeclaudeError
 from freeclaude.service.files import private_file, tighten
-from freeclaude.usage import pricing
 
 MIGRATIONS = [
     # 1: attempts
@@ -58,7 +57,9 @@ MIGRATIONS = [
 
 
 @dataclasses.dataclass
-class Attempt:
+class Row:
+    """One attempt at one model, as the ledger keeps it (gateway/attempt.py fills it in)."""
+
     session: str
     request_id: str
     profile: str
@@ -85,33 +86,15 @@ class Attempt:
     web_searches: int = 0
     ts: float = dataclasses.field(default_factory=time.time)
 
-    def settle(self, outcome, cost) -> None:
-        """Fills in what the attempt's outcome (an upstream.Outcome) says: usage, timings, what
-        it cost (`cost`: the model's Model.cost) and what Anthropic would have charged."""
-        now = time.monotonic()
-        u = outcome.usage
-        self.input_tokens, self.output_tokens = u.input, u.output
-        self.cache_read_tokens, self.cache_write_tokens = u.cache_read, u.cache_write
-        self.usage_estimated = u.estimated
-        if self.outcome != "ok" and outcome.first_byte is None:
-            self.input_tokens = self.output_tokens = 0  # nothing was generated: nothing billed
-            self.usage_estimated = False
-        self.latency_ms = round((now - outcome.started) * 1000, 1)
-        self.ttft_ms = round((outcome.first_byte - outcome.started) * 1000, 1) if outcome.first_byte else None
-        self.web_searches = outcome.web_searches
-        tokens = (self.input_tokens, self.output_tokens, self.cache_read_tokens, self.cache_write_tokens)
-        self.cost_usd = cost(*tokens)
-        self.list_price_usd = pricing.list_price(self.tier, *tokens)
 
-
-_FIELDS = [f.name for f in dataclasses.fields(Attempt)]
+_FIELDS = [f.name for f in dataclasses.fields(Row)]
 _INSERT = f"INSERT INTO attempts ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
 _FIELDS_OF = operator.attrgetter(*_FIELDS)  # not dataclasses.astuple: it deep-copies every field (README: Figures)
 # What one row can fail on by itself (its values); anything else (a locked or full disk) fails them all.
 _ROW_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError, ValueError, OverflowError)
 
 
-def _values(row: Attempt) -> tuple:
+def _values(row: Row) -> tuple:
     return tuple(_text(v) if type(v) is str and not v.isascii() else v for v in _FIELDS_OF(row))
 
 
@@ -167,7 +150,7 @@ class Ledger:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
 
-    def record(self, *rows: Attempt) -> None:
+    def record(self, *rows: Row) -> None:
         """The rows in one transaction. A row that cannot be written costs only itself: the
         others are written one by one, and the error names the rows left out."""
         try:
@@ -184,7 +167,7 @@ class Ledger:
             if failed:
                 raise ValueError(f"{len(failed)} row(s) could not be written ({', '.join(failed)}): {e}") from e
 
-    def _insert(self, rows: Sequence[Attempt]) -> None:
+    def _insert(self, rows: Sequence[Row]) -> None:
         self.db.execute("BEGIN")
         try:
             self.db.executemany(_INSERT, map(_values, rows))

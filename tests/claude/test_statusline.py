@@ -140,13 +140,13 @@ def test_without_the_variable_it_finds_the_data_dir(tmp_path):
 
 
 def _row(session=SESSION, **kw):
-    from freeclaude.usage.ledger import Attempt
+    from freeclaude.usage.ledger import Row
 
     fields = dict(session="g", request_id="req_1", profile="p", tier="opus", requested_model="claude-opus-5-5",
                   provider="fake", upstream_model="m", stream=True, position=0, attempt=0, input_tokens=100,
                   output_tokens=5, cost_usd=0.001, list_price_usd=0.01, client_session=session)
     fields.update(kw)
-    return Attempt(**fields)
+    return Row(**fields)
 
 
 def test_a_resumed_session_goes_on_from_its_file(tmp_path):

@@ -32,7 +32,7 @@ async def test_keep_alive_comments_do_not_hold_off_the_first_event_deadline(fake
         message = await stream.get_final_message()
     assert message.content[0].text == "from the next model" and time.monotonic() - start < 2.5
     first, _ = rows(server)
-    assert first["status"] == 504 and first["error"] == "fake (up-model) sent no answer within 1 s (its timeout)"
+    assert first["status"] == 504 and first["error"] == "fake:up-model sent no answer within 1 s (its timeout)"
 
 
 async def test_a_stream_that_stalls_mid_answer_ends_with_an_error(fake, gateway, sdk):

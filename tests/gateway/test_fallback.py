@@ -299,66 +299,70 @@ def policy(t: Time, chain=("a", "b"), max_wait=90.0):
 
 
 def script(*outcomes):
-    """An attempt function that fails or answers as told, and what it was asked."""
+    """Attempts that fail or answer as told, made the way the server makes them (the loop over
+    Tries), and what each was asked."""
     asked = []
 
-    async def attempt(plan, cand, number):
-        asked.append((cand.model.name, number))
-        outcome = outcomes[len(asked) - 1]
-        if isinstance(outcome, ApiError):
-            raise outcome
-        return outcome
+    async def run(fallback, plan):
+        tries = fallback.tries(plan)
+        while True:
+            cand = await tries.next()
+            asked.append((cand.model.name, tries.number))
+            outcome = outcomes[len(asked) - 1]
+            if not isinstance(outcome, ApiError):
+                return outcome
+            tries.failed(cand, outcome)
 
-    return attempt, asked
+    return run, asked
 
 
 async def test_policy_next_candidate_then_answer():
     t = Time()
     fallback, plan = policy(t)
-    attempt, asked = script(ApiError(503, "down"), "answer")
-    assert await fallback.run(plan, attempt) == "answer"
+    run, asked = script(ApiError(503, "down"), "answer")
+    assert await run(fallback, plan) == "answer"
     assert asked == [("a", 0), ("b", 1)] and t.slept == []
 
 
 async def test_policy_waits_for_the_soonest_cooldown_when_every_model_is_rate_limited():
     t = Time()
     fallback, plan = policy(t)
-    attempt, asked = script(ApiError(429, "slow down", retry_after=30), ApiError(429, "slow down", retry_after=12),
+    run, asked = script(ApiError(429, "slow down", retry_after=30), ApiError(429, "slow down", retry_after=12),
                             "answer")
-    assert await fallback.run(plan, attempt) == "answer"
+    assert await run(fallback, plan) == "answer"
     assert t.slept == [12] and asked == [("a", 0), ("b", 1), ("b", 2)]
 
 
 async def test_policy_gives_up_at_once_on_dead_servers_and_past_its_deadline():
     t = Time()
     fallback, plan = policy(t)
-    attempt, _ = script(ApiError(502, "a is down"), ApiError(502, "b is down"))
+    run, _ = script(ApiError(502, "a is down"), ApiError(502, "b is down"))
     with pytest.raises(ApiError, match="b is down"):
-        await fallback.run(plan, attempt)
+        await run(fallback, plan)
     assert t.slept == []  # a dead server is not waited for
 
     t = Time()
     fallback, plan = policy(t, chain=("a",), max_wait=10)
-    attempt, _ = script(ApiError(429, "slow down", retry_after=60))
+    run, _ = script(ApiError(429, "slow down", retry_after=60))
     with pytest.raises(ApiError) as e:
-        await fallback.run(plan, attempt)
+        await run(fallback, plan)
     assert t.slept == [] and e.value.retry_after == 60  # the client is told when to come back
 
 
 async def test_policy_never_retries_a_bad_request_and_cools_nothing():
     t = Time()
     fallback, plan = policy(t)
-    attempt, asked = script(ApiError(400, "bad field"))
+    run, asked = script(ApiError(400, "bad field"))
     with pytest.raises(ApiError, match="bad field"):
-        await fallback.run(plan, attempt)
+        await run(fallback, plan)
     assert asked == [("a", 0)] and fallback.router.cooling(plan.candidates[0].model) == 0
 
 
 async def test_policy_retry_after_zero_still_pauses():
     t = Time()
     fallback, plan = policy(t, chain=("a",))
-    attempt, _ = script(ApiError(429, "now", retry_after=0), "answer")
-    assert await fallback.run(plan, attempt) == "answer"
+    run, _ = script(ApiError(429, "now", retry_after=0), "answer")
+    assert await run(fallback, plan) == "answer"
     assert t.slept == [MIN_COOLDOWN]
 
 

@@ -184,7 +184,7 @@ async def test_the_request_that_waits_says_so():
 
 
 async def test_the_pacer_takes_back_what_the_provider_does_not_count():
-    from freeclaude.gateway.upstream import Outcome, Usage
+    from freeclaude.gateway.upstream import Receipt, Usage
     from freeclaude.profiles.schema import parse
 
     t = Fake()
@@ -195,13 +195,13 @@ async def test_the_pacer_takes_back_what_the_provider_does_not_count():
     m, n = p.chain("default")
     for model in (m, n):
         async with pacer.slot(model, 6000) as ticket:
-            pacer.answered(ticket, Outcome(Usage(input=500, cache_read=5000, estimated=False)), ok=True)
+            pacer.answered(ticket, Receipt(Usage(input=500, cache_read=5000, estimated=False)), ok=True)
     assert pacer.wait(m, 6000) == 0.0  # 5,000 of its 6,000 were cached: they do not count
     assert pacer.wait(n, 6000) == pytest.approx(60.0)
 
 
 async def test_a_probe_that_goes_through_where_no_header_says_confirms_the_limit():
-    from freeclaude.gateway.upstream import Outcome, Usage
+    from freeclaude.gateway.upstream import Receipt, Usage
     from freeclaude.profiles.schema import parse
 
     t = Fake()
@@ -211,13 +211,13 @@ async def test_a_probe_that_goes_through_where_no_header_says_confirms_the_limit
     [m] = p.chain("default")
     assert pacer.tpm(m) == (8000, False)
     async with pacer.slot(m, 12000, probe=True) as ticket:
-        pacer.answered(ticket, Outcome(Usage()), ok=True)
+        pacer.answered(ticket, Receipt(Usage()), ok=True)
     assert pacer.tpm(m) == (12000, True)
     assert pacer.stated(m) == {"tpm": {"profile": 8000, "stated": 12000, "remaining": None, "reset_s": 0.0}}
 
 
 async def test_cached_tokens_given_back_after_the_answer_add_to_what_its_headers_said_remained():
-    from freeclaude.gateway.upstream import Outcome, Usage
+    from freeclaude.gateway.upstream import Receipt, Usage
     from freeclaude.profiles.schema import parse
 
     t = Fake()
@@ -227,7 +227,7 @@ async def test_cached_tokens_given_back_after_the_answer_add_to_what_its_headers
     [m] = p.chain("default")
     async with pacer.slot(m, 5500) as ticket:
         # written at admission, the whole prompt counted: 2,500 left for a minute
-        outcome = Outcome(Usage(input=1000, cache_read=4000, estimated=False), ratelimits={"tpm": Reading(8000, 2500, 60.0)})
-        pacer.answered(ticket, outcome, ok=True)
+        receipt = Receipt(Usage(input=1000, cache_read=4000, estimated=False), ratelimits={"tpm": Reading(8000, 2500, 60.0)})
+        pacer.answered(ticket, receipt, ok=True)
     assert pacer.wait(m, 6500) == 0.0  # 2,500 + the 4,000 cached
     assert pacer.wait(m, 6600) == pytest.approx(60.0)

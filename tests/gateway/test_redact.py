@@ -55,7 +55,7 @@ async def test_an_error_inside_a_200_stream_openai_kind(fake, gateway, tmp_path,
     raw = await raw_stream(server)
     assert b"event: error" in raw and MARK.encode() in raw and KEY.encode() not in raw
     [row] = rows(server)
-    assert row["error"] == f"fake (up-model) answered 401: key {MARK} is revoked"
+    assert row["error"] == f"fake:up-model answered 401: key {MARK} is revoked"
     assert KEY.encode() not in left_the_gateway(server, tmp_path)
     assert MARK in log_file.read_text()
 

@@ -127,7 +127,7 @@ async def test_upstream_429_is_rate_limit_error_with_retry_after(fake, gateway, 
     with pytest.raises(anthropic.RateLimitError) as e:
         await sdk(server).messages.create(model="claude-opus-5-5", max_tokens=10, messages=HI)
     assert e.value.response.headers["retry-after"] == "30"
-    assert "fake (up-model)" in e.value.message and "slow down" in e.value.message
+    assert "fake:up-model" in e.value.message and "slow down" in e.value.message
 
 
 async def test_upstream_5xx_is_server_error(fake, gateway, sdk):

@@ -158,7 +158,7 @@ async def test_upstream_errors_map_to_anthropic_errors(fake, gateway, status, ou
     got, headers, raw = await post(server, body={**BODY, "stream": stream})
     err = envelope(raw)
     assert (got, err["type"]) == (ours, kind)
-    assert "fake (up-model)" in err["message"] and "upstream says no" in err["message"]
+    assert "fake:up-model" in err["message"] and "upstream says no" in err["message"]
     if status == 429:
         assert headers["retry-after"] == "3"
 
@@ -167,7 +167,7 @@ async def test_refused_connection_is_502_naming_the_provider(gateway):
     server = await gateway(profile("http://127.0.0.1:9/v1"))
     status, _, raw = await post(server)
     err = envelope(raw)
-    assert status == 502 and err["type"] == "api_error" and "cannot connect to fake (up-model)" in err["message"]
+    assert status == 502 and err["type"] == "api_error" and "cannot connect to fake:up-model" in err["message"]
 
 
 async def test_upstream_timeout_is_504(fake, gateway):

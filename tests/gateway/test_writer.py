@@ -93,9 +93,9 @@ def test_what_was_handed_over_is_written_when_the_interpreter_exits(tmp_path):
     script = (
         "import time\n"
         "from pathlib import Path\n"
-        "from freeclaude.usage.ledger import Attempt, Ledger\n"
+        "from freeclaude.usage.ledger import Ledger, Row\n"
         "from freeclaude.gateway.writer import Writer\n"
-        "row = Attempt(session='s', request_id='late', profile='p', tier='opus', requested_model='m',\n"
+        "row = Row(session='s', request_id='late', profile='p', tier='opus', requested_model='m',\n"
         "              provider='p', upstream_model='m', stream=True, position=0, attempt=0)\n"
         f"writer = Writer(Ledger(Path({str(tmp_path / 'usage.db')!r})))\n"
         "writer.submit(lambda: (time.sleep(0.3), row)[-1])\n"

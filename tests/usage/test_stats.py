@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from freeclaude.app import app
 from freeclaude.usage import report
-from freeclaude.usage.ledger import MIGRATIONS, Attempt, Ledger
+from freeclaude.usage.ledger import MIGRATIONS, Ledger, Row
 
 
 @pytest.fixture
@@ -19,12 +19,12 @@ def home(tmp_path, monkeypatch):
     return tmp_path
 
 
-def attempt(**kw) -> Attempt:
+def attempt(**kw) -> Row:
     base = dict(session="s1", request_id="r1", profile="free", tier="opus", requested_model="claude-opus-5-5",
                 provider="or", upstream_model="m1", stream=True, position=0, attempt=0,
                 input_tokens=1000, output_tokens=100, cost_usd=0.0, list_price_usd=0.006)
     base.update(kw)
-    return Attempt(**base)
+    return Row(**base)
 
 
 def fill(path):
