@@ -8,7 +8,7 @@ import pytest
 from freeclaude.gateway.attempt import INTERNAL, request_id
 from freeclaude.translate.errors import ApiError
 from tests.conftest import rows
-from tests.fakes import Json, Stream, completion, profile
+from tests.support.fakes import Json, Stream, completion, profile
 
 BODY = {"model": "claude-sonnet-5-5", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
 
