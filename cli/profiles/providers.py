@@ -1,7 +1,7 @@
 """What an upstream is: its kind, where it lives, its limits, and the quirks we must work around.
 
 Plain data, no I/O, so both the pure translation and the profile loader can share it. The
-profile schema is read off these dataclasses (see profiles.py): a field here is a setting there.
+profile schema is read off these dataclasses (see schema.py): a field here is a setting there.
 """
 
 import ipaddress
