@@ -123,25 +123,25 @@ def start(
     port: Annotated[int, typer.Option(min=0, max=65535, help=f"Port (default: {BACKGROUND_PORT}, the same every time).")] = 0,
 ) -> None:
     """Start the gateway in the background: one per user, same port and token every time."""
-    from freeclaude.commands import gateway
+    from freeclaude.commands import background
 
-    gateway.start(profile, port)
+    background.start(profile, port)
 
 
 @app.command()
 def stop() -> None:
     """Stop the background gateway."""
-    from freeclaude.commands import gateway
+    from freeclaude.commands import background
 
-    gateway.stop()
+    background.stop()
 
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Whether the background gateway runs: where, profile, pid, uptime, today's usage."""
-    from freeclaude.commands import gateway
+    from freeclaude.commands import background
 
-    gateway.status(as_json)
+    background.status(as_json)
 
 
 @app.command()
