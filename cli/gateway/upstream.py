@@ -24,6 +24,7 @@ import aiohttp
 
 from freeclaude.gateway import ratelimits
 from freeclaude.gateway.deadline import Deadline
+from freeclaude.gateway.ratelimits import Reading
 from freeclaude.profiles.providers import Model, Provider
 from freeclaude.translate import sse
 from freeclaude.translate.errors import ApiError, from_stream_error, from_upstream, retry_after
@@ -56,7 +57,7 @@ class Receipt:
     error: ApiError | None = None  # an error the client already got inside the stream
     notes: list[str] = field(default_factory=list)  # repairs and anomalies, for the log
     web_searches: int = 0  # searches the gateway ran for this attempt (searchloop.py)
-    ratelimits: dict | None = None  # what the last answer's rate-limit headers said (ratelimits.py)
+    ratelimits: dict[str, Reading] | None = None  # what the last answer's rate-limit headers said (ratelimits.py)
     requests: int = 1  # upstream requests this attempt made (a search loop, an answer asked again)
 
 
