@@ -25,6 +25,14 @@ def factory(env: Mapping[str, str] | None = None) -> Callable[[], asyncio.Abstra
     return uvloop.new_event_loop
 
 
+def current_task() -> asyncio.Task[Any]:
+    """The task running the caller. The gateway's coroutines all run in one (aiohttp's request
+    handlers, the server's own), never as a bare callback, where asyncio's would be None."""
+    task = asyncio.current_task()
+    assert task is not None, "called outside a task"
+    return task
+
+
 def run(main: Coroutine[Any, Any, T]) -> T:
     """asyncio.run(main) on the loop `factory` picks."""
     with asyncio.Runner(loop_factory=factory()) as runner:

@@ -18,7 +18,7 @@ MIN_LENGTH = 8
 class Redactor:
     __slots__ = ("keys", "_raw")
 
-    def __init__(self, keys: Iterable[str]) -> None:
+    def __init__(self, keys: Iterable[str | None]) -> None:
         # Longest first, so a key holding another is replaced whole.
         self.keys = tuple(sorted({k for k in keys if k and len(k) >= MIN_LENGTH}, key=len, reverse=True))
         self._raw = tuple((k.encode(), MARK.encode()) for k in self.keys)
