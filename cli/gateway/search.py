@@ -30,6 +30,12 @@ def clean(text: object) -> str:
     return html.unescape(_TAGS.sub("", text)).strip() if isinstance(text, str) else ""
 
 
+def _text(value: object) -> str:
+    """A field that should be a string, as one: JSON may hold anything there, and a Hit's fields
+    go on to the domain filters and the model."""
+    return value if isinstance(value, str) else ""
+
+
 class Backend:
     """One search service. Subclasses say how to ask (`_request`) and how to read the answer
     (`_hits`); what a refusal means is shared, with `_refused` for a service's own codes."""
@@ -109,8 +115,8 @@ class SearXNG(Backend):
         return super()._refused(status, body)
 
     def _hits(self, data: Any) -> list[Hit]:
-        hits = [Hit(title=clean(r.get("title")), url=r.get("url") or "", snippet=clean(r.get("content")),
-                    page_age=(r.get("publishedDate") or "")[:10] or None)
+        hits = [Hit(title=clean(r.get("title")), url=_text(r.get("url")), snippet=clean(r.get("content")),
+                    page_age=_text(r.get("publishedDate"))[:10] or None)
                 for r in data["results"] if isinstance(r, dict)]
         if not hits and data.get("unresponsive_engines"):
             engines = ", ".join(str(e[0]) for e in data["unresponsive_engines"] if isinstance(e, list) and e)
@@ -148,8 +154,8 @@ class Brave(Backend):
 
     def _hits(self, data: Any) -> list[Hit]:
         results = (data.get("web") or {}).get("results") or []
-        return [Hit(title=clean(r.get("title")), url=r.get("url") or "", snippet=clean(r.get("description")),
-                    page_age=r.get("age") or (r.get("page_age") or "")[:10] or None)
+        return [Hit(title=clean(r.get("title")), url=_text(r.get("url")), snippet=clean(r.get("description")),
+                    page_age=_text(r.get("age")) or _text(r.get("page_age"))[:10] or None)
                 for r in results if isinstance(r, dict)]
 
 
@@ -177,8 +183,8 @@ class Tavily(Backend):
         return super()._refused(status, body)
 
     def _hits(self, data: Any) -> list[Hit]:
-        return [Hit(title=clean(r.get("title")), url=r.get("url") or "", snippet=clean(r.get("content")),
-                    page_age=(r.get("published_date") or "")[:10] or None)
+        return [Hit(title=clean(r.get("title")), url=_text(r.get("url")), snippet=clean(r.get("content")),
+                    page_age=_text(r.get("published_date"))[:10] or None)
                 for r in data["results"] if isinstance(r, dict)]
 
 
