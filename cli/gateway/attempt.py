@@ -168,8 +168,8 @@ class Attempts:
             return self.call(cand, b, est, max_tokens=max_tokens, headers=headers)
 
         inner = websearch.for_upstream(body, tool)
-        return SearchLoop(tool, inner, first=self.call(cand, inner, plan.estimate, headers=headers), reopen=next_round,
-                          backend=self.search, session=self.http)
+        first = self.call(cand, inner, plan.estimate, headers=headers)
+        return SearchLoop(tool, inner, first=first, reopen=next_round, backend=self.search, session=first.session)
 
     async def _charge(self, model: Model, tokens: int, probe: bool = False) -> None:
         """One more upstream request inside an attempt's slot, counted against the budgets."""

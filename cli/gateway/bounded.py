@@ -14,7 +14,8 @@ Upstream interface, like searchloop's loop: a failure before its one piece can s
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
 
 from freeclaude.gateway.upstream import Call, Piece, Receipt, Usage
 from freeclaude.translate import sse
@@ -32,7 +33,7 @@ class Bounded:
         self.where = first.where
         self.receipt = Receipt(Usage(input=first.estimate))
 
-    async def stream(self) -> AsyncIterator[Piece]:
+    async def stream(self) -> AsyncGenerator[Piece, None]:
         while True:
             pieces: list[bytes] = []
             last = False
@@ -49,7 +50,7 @@ class Bounded:
         self.receipt.first_byte = time.monotonic()
         yield Piece(b"".join(pieces), last)
 
-    async def complete(self) -> dict:
+    async def complete(self) -> dict[str, Any]:
         while True:
             try:
                 message = await self.up.complete()
@@ -60,7 +61,7 @@ class Bounded:
                 return message
             await self._again()
 
-    def _cut(self, stop_reason) -> bool:
+    def _cut(self, stop_reason: object) -> bool:
         return stop_reason == "max_tokens" and self.up.max_tokens < self.ceiling and not self.up.receipt.error
 
     async def _again(self) -> None:

@@ -10,6 +10,8 @@ turns that into a timeout."""
 
 import asyncio
 
+from freeclaude.gateway.eventloop import current_task
+
 
 class Deadline:
     __slots__ = ("first", "idle", "start", "last", "waiting", "expired", "_task", "_handle", "_loop")
@@ -20,7 +22,7 @@ class Deadline:
         self.last: float | None = None  # when the upstream last sent an event
         self.waiting = True  # False while the client, not the upstream, holds the stream up
         self.expired = False
-        self._task = asyncio.current_task()
+        self._task = current_task()
         self._loop = asyncio.get_running_loop()
         self.start = self._loop.time()
         self._handle = self._loop.call_at(self.start + first, self._check)

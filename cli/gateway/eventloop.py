@@ -7,13 +7,14 @@ transport work per chunk (a read, a write, a wake-up) outweighs the translation.
 
 import asyncio
 import os
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, TypeVar
 
 ENV = "FREECLAUDE_LOOP"
+T = TypeVar("T")
 
 
-def factory(env=None) -> Callable[[], asyncio.AbstractEventLoop] | None:
+def factory(env: Mapping[str, str] | None = None) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop, or None for asyncio's default."""
     if (os.environ if env is None else env).get(ENV, "").lower() == "asyncio":
         return None
@@ -24,7 +25,15 @@ def factory(env=None) -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def run(main: Coroutine[Any, Any, Any]):
+def current_task() -> asyncio.Task[Any]:
+    """The task running the caller. The gateway's coroutines all run in one (aiohttp's request
+    handlers, the server's own), never as a bare callback, where asyncio's would be None."""
+    task = asyncio.current_task()
+    assert task is not None, "called outside a task"
+    return task
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
     """asyncio.run(main) on the loop `factory` picks."""
     with asyncio.Runner(loop_factory=factory()) as runner:
         return runner.run(main)

@@ -7,6 +7,7 @@ import asyncio
 import time
 from typing import Protocol
 
+from freeclaude.gateway.limits import Clock, Sleep
 from freeclaude.gateway.router import Candidate, Plan, Router
 from freeclaude.profiles.providers import Model
 from freeclaude.translate.errors import ApiError, is_overflow, overflow_limit, token_budget, too_long
@@ -25,7 +26,7 @@ class Budgets(Protocol):
 
 class Fallback:
     def __init__(self, router: Router, *, budgets: Budgets | None = None, max_wait: float = 90.0,
-                 clock=time.monotonic, sleep=asyncio.sleep) -> None:
+                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         """`budgets`: a model they would make wait goes after one that is ready."""
         self.router = router
         self.budgets = budgets

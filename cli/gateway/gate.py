@@ -9,6 +9,9 @@ After a request with the token, a connection is the client's: aiohttp's keep-ali
 
 import asyncio
 
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
 HANDSHAKE_S = 10.0
 LIMIT = 64
 KEEPALIVE_S = 60.0  # longer than clients keep idle connections (undici 4 s, httpx 5 s): they close first
@@ -18,35 +21,37 @@ class Gate:
     def __init__(self) -> None:
         self.handshake = HANDSHAKE_S
         self.limit = LIMIT
-        self._waiting: dict = {}  # handler -> (transport, timer), oldest first
+        # handler -> (transport, timer), oldest first
+        self._waiting: dict[RequestHandler, tuple[asyncio.Transport, asyncio.TimerHandle]] = {}
 
-    def watch(self, server) -> None:
+    def watch(self, server: web.Server) -> None:
         """Follows the connections of an aiohttp web.Server (its connection_made/lost hooks)."""
         made, lost = server.connection_made, server.connection_lost
 
-        def connection_made(handler, transport) -> None:
+        def connection_made(handler: RequestHandler, transport: asyncio.Transport) -> None:
             made(handler, transport)
             self._opened(handler, transport)
 
-        def connection_lost(handler, exc=None) -> None:
+        def connection_lost(handler: RequestHandler, exc: BaseException | None = None) -> None:
             self.passed(handler)
             lost(handler, exc)
 
-        server.connection_made, server.connection_lost = connection_made, connection_lost
+        # aiohttp has no hook for these: the server's own methods are wrapped in place.
+        server.connection_made, server.connection_lost = connection_made, connection_lost  # type: ignore[method-assign]
 
-    def passed(self, handler) -> None:
+    def passed(self, handler: RequestHandler) -> None:
         """The connection showed the token (or is gone): it is no longer watched."""
         entry = self._waiting.pop(handler, None)
         if entry:
             entry[1].cancel()
 
-    def _opened(self, handler, transport) -> None:
+    def _opened(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
         while len(self._waiting) >= self.limit:
             self._close(next(iter(self._waiting)))
         timer = asyncio.get_running_loop().call_later(self.handshake, self._close, handler)
         self._waiting[handler] = (transport, timer)
 
-    def _close(self, handler) -> None:
+    def _close(self, handler: RequestHandler) -> None:
         entry = self._waiting.pop(handler, None)
         if entry:
             entry[1].cancel()

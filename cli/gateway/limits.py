@@ -15,17 +15,21 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from freeclaude.gateway.ratelimits import UNKNOWN_WINDOW, Reading
-from freeclaude.profiles.providers import Limits
+from freeclaude.gateway.upstream import Receipt
+from freeclaude.profiles.providers import Limits, Model
+from freeclaude.profiles.schema import Profile
 
 # The window each limit counts over, and how it reads in a message.
 WINDOWS = {"rpm": (60, "requests per minute"), "rpd": (86400, "requests per day"),
            "tpm": (60, "tokens per minute"), "tph": (3600, "tokens per hour"), "tpd": (86400, "tokens per day")}
 _DAY = 86400  # no budget looks further back than this
 Held = Callable[[str, float], None]  # told (limit, seconds) before a request waits for a budget
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class Exhausted(Exception):
@@ -75,7 +79,7 @@ class Limiter:
     count to the next minute or day on the clock, not to a full bucket."""
 
     def __init__(self, limits: Limits | None = None, concurrency: int | None = None, *, refill: str = "window",
-                 clock=time.monotonic, sleep=asyncio.sleep, max_wait: float = 90.0) -> None:
+                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep, max_wait: float = 90.0) -> None:
         self.limits = limits or Limits()
         self.refill = refill
         self.seen: dict[str, Seen] = {}
@@ -120,11 +124,11 @@ class Limiter:
             return math.inf
         window = WINDOWS[name][0] if name in WINDOWS else None
         seen = self.seen.get(name)
-        known = seen is not None and seen.remaining is not None
-        entries = [e for e in self._log if e.t > seen.sent] if known else self._log
+        known = seen if seen is not None and seen.remaining is not None else None  # the provider counted what remained
+        entries = [e for e in self._log if e.t > known.sent] if known else self._log
         tokens = name[0] == "t"
         if self.refill == "continuous" and limit and window:
-            return self._refill_in(entries, tokens, cost, limit, window, seen if known else None, now)
+            return self._refill_in(entries, tokens, cost, limit, window, known, now)
         if not known and limit is None:
             return 0.0
         times = [e.t for e in entries]
@@ -133,13 +137,16 @@ class Limiter:
             counted.append(counted[-1] + (e.tokens if tokens else 1))
 
         def room(at: float) -> float:
-            base = seen.remaining if known and at < seen.until else (limit if limit is not None else math.inf)
+            if known and known.remaining is not None and at < known.until:
+                base: float = known.remaining
+            else:
+                base = limit if limit is not None else math.inf
             first = bisect.bisect_right(times, at - window) if window else 0
             return base - (counted[-1] - counted[first])
 
         moments = [now]
-        if known and seen.until > now:
-            moments.append(seen.until)
+        if known and known.until > now:
+            moments.append(known.until)
         if window:
             moments += [t + window for t in times if t + window > now]
         for at in sorted(moments):
@@ -148,9 +155,14 @@ class Limiter:
         return math.inf
 
     @staticmethod
-    def _refill_in(entries, tokens: bool, cost: int, limit: int, window: float, seen: Seen | None, now: float) -> float:
+    def _refill_in(entries: list[Entry], tokens: bool, cost: int, limit: int, window: float, seen: Seen | None,
+                   now: float) -> float:
+        """`seen`: what the provider last counted as remaining, if it did."""
         rate = limit / window
-        level, last = (seen.remaining, seen.at) if seen else (float(limit), entries[0].t if entries else now)
+        if seen and seen.remaining is not None:
+            level, last = float(seen.remaining), seen.at
+        else:
+            level, last = float(limit), entries[0].t if entries else now
         for e in entries:
             t = max(e.t, last)
             level = min(limit, level + (t - last) * rate) - (e.tokens if tokens else 1)
@@ -212,7 +224,7 @@ class Limiter:
         await self.acquire()
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         self.release()
 
 
@@ -220,7 +232,7 @@ class Limiter:
 class Ticket:
     """A request's place in its limiters, for what its answer says afterwards."""
 
-    model: object
+    model: Model
     entries: list[Entry]
     sent: float
     probe: bool = False
@@ -232,10 +244,11 @@ class Pacer:
     declares for it: the provider's own when it declares limits of its own (a budget its models
     share, as OpenRouter's free models do), else each model's."""
 
-    def __init__(self, profile, max_wait: float = 90.0, *, clock=time.monotonic, sleep=asyncio.sleep) -> None:
+    def __init__(self, profile: Profile, max_wait: float = 90.0, *, clock: Clock = time.monotonic,
+                 sleep: Sleep = asyncio.sleep) -> None:
         self._clock = clock
 
-        def limiter(limits, refill, concurrency=None) -> Limiter:
+        def limiter(limits: Limits, refill: str, concurrency: int | None = None) -> Limiter:
             return Limiter(limits, concurrency, refill=refill, clock=clock, sleep=sleep, max_wait=max_wait)
 
         providers = profile.used_providers()
@@ -243,29 +256,30 @@ class Pacer:
         self._models = {m.ref: limiter(m.limits, m.quirks.limits_refill) for m in profile.models()}
         self._shared = {p.name for p in providers if p.limits.any()}
 
-    def _pair(self, model) -> tuple[Limiter, Limiter]:
+    def _pair(self, model: Model) -> tuple[Limiter, Limiter]:
         return self._models[model.ref], self._providers[model.provider]
 
-    def scope(self, model) -> Limiter:
+    def scope(self, model: Model) -> Limiter:
         """The limiter the provider's headers speak of for this model."""
         own, shared = self._pair(model)
         return shared if model.provider in self._shared else own
 
-    def tpm(self, model) -> tuple[int | None, bool]:
+    def tpm(self, model: Model) -> tuple[int | None, bool]:
         """The largest request (prompt + max_tokens) the tokens-per-minute budgets allow, and
         whether the provider has confirmed it."""
-        found = [(lim.value("tpm"), lim.learned("tpm")) for lim in self._pair(model) if lim.value("tpm")]
+        found = [(v, lim.learned("tpm")) for lim in self._pair(model) if (v := lim.value("tpm"))]
         if not found:
             return None, False
         return min(v for v, _ in found), all(learned for _, learned in found)
 
-    def wait(self, model, tokens: int, probe: bool = False) -> float:
+    def wait(self, model: Model, tokens: int, probe: bool = False) -> float:
         """Seconds before a request of `tokens` could go to this model."""
         now = self._clock()
         return max(lim.wait(tokens, now, probe)[0] for lim in self._pair(model))
 
     @contextlib.asynccontextmanager
-    async def slot(self, model, tokens: int, *, probe: bool = False, held: Held | None = None):
+    async def slot(self, model: Model, tokens: int, *, probe: bool = False,
+                   held: Held | None = None) -> AsyncIterator[Ticket]:
         own, shared = self._pair(model)
         entries = [await own.charge(tokens, probe=probe, held=held)]
         entries.append(await shared.acquire(tokens, probe=probe, held=held))
@@ -274,13 +288,13 @@ class Pacer:
         finally:
             shared.release()
 
-    async def charge(self, model, tokens: int, probe: bool = False) -> None:
+    async def charge(self, model: Model, tokens: int, probe: bool = False) -> None:
         """One more request inside a slot already held (a web search loop's next round, a bounded
         answer asked again): it counts against the budgets, and takes no second concurrency slot."""
         for lim in self._pair(model):
             await lim.charge(tokens, probe=probe)
 
-    def answered(self, ticket: Ticket, outcome, ok: bool) -> None:
+    def answered(self, ticket: Ticket, outcome: Receipt, ok: bool) -> None:
         """What the answer to a ticket's request said (an upstream Outcome): its headers, whether
         it went through, and the tokens the provider does not count after all (cached ones, where
         quirk counts_cached is off: Groq)."""
@@ -301,7 +315,7 @@ class Pacer:
         if ok and ticket.probe and "tpm" not in (readings or {}):
             scope.confirm("tpm", max(e.tokens for e in ticket.entries) if ticket.entries else 0)
 
-    def stated(self, model) -> dict[str, dict]:
+    def stated(self, model: Model) -> dict[str, dict[str, float | None]]:
         """What the provider has said of the budgets this model draws on: each limit's value in
         the profile and as stated, what remained and the seconds until it was full again."""
         now, lim = self._clock(), self.scope(model)

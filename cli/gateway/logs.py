@@ -4,25 +4,28 @@ requests without a token once added 712 KB to the log in 0.4 s)."""
 
 import logging
 import time
+from collections.abc import Callable
 
 from freeclaude.gateway.redact import Redactor
 
 BURST = 5  # identical lines let through per window
 WINDOW_S = 60.0
 MAX_TRACKED = 512  # distinct lines remembered; the oldest windows are forgotten first
+# The verdict rides on the record, for the next handler's Filter (a LogRecord takes any attribute).
+_ADMITTED = "_freeclaude_admitted"
 LOGGERS = ("", "freeclaude", "aiohttp", "asyncio")  # the root, and those `run` gives a file of their own
 
 
 class Filter(logging.Filter):
-    def __init__(self, redact: Redactor, clock=time.monotonic) -> None:
+    def __init__(self, redact: Redactor, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.redact = redact
         self.clock = clock
-        self._seen: dict[tuple, list] = {}  # (logger, level, line) -> [window start, count]
+        self._seen: dict[tuple[str, int, str], list[float]] = {}  # (logger, level, line) -> [window start, count]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        verdict = getattr(record, "_freeclaude_admitted", None)
-        if verdict is not None:  # seen already, on its way to another handler
+        verdict = getattr(record, _ADMITTED, None)
+        if isinstance(verdict, bool):  # seen already, on its way to another handler
             return verdict
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
@@ -32,8 +35,9 @@ class Filter(logging.Filter):
             if record.exc_text:
                 record.exc_text = self.redact.text(record.exc_text)
         record.msg, record.args = message, None
-        record._freeclaude_admitted = self._admit(record, message)
-        return record._freeclaude_admitted
+        admitted = self._admit(record, message)
+        setattr(record, _ADMITTED, admitted)
+        return admitted
 
     def _admit(self, record: logging.LogRecord, message: str) -> bool:
         now = self.clock()
@@ -56,7 +60,7 @@ class Filter(logging.Filter):
             del self._seen[next(iter(self._seen))]
 
 
-def guard(redact: Redactor):
+def guard(redact: Redactor) -> Callable[[], None]:
     """Puts a Filter on every handler the gateway's records can reach; returns what takes it off."""
     f = Filter(redact)
     handlers = {h for name in LOGGERS for h in logging.getLogger(name).handlers}

@@ -23,6 +23,7 @@ The families, as each provider documents them (checked 2026-12-02):
 import datetime
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 UNKNOWN_WINDOW = "requests"  # a requests budget whose window the headers do not say
@@ -42,7 +43,7 @@ class Reading:
     reset: float | None = None  # seconds from when it was read until the budget is back to full
 
 
-def read(headers, requests_header: str = "rpm", now: float | None = None) -> dict[str, Reading]:
+def read(headers: Mapping[str, str], requests_header: str = "rpm", now: float | None = None) -> dict[str, Reading]:
     """The budgets these headers state, by limit name; `requests_header` is the limit that a
     requests header without a window counts ("rpm" as OpenAI, "rpd" as Groq)."""
     parts: dict[str, dict[str, str]] = {}

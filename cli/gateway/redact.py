@@ -5,6 +5,9 @@ errors ("Incorrect API key provided: sk-…"), in- or out-of-band, so redacting 
 comes in would have to know every way in; redacting where it goes out needs only the exits."""
 
 import dataclasses
+from collections.abc import Iterable
+
+from freeclaude.usage.ledger import Row
 
 MARK = "[key redacted]"
 # Shorter values are placeholders ("none", "EMPTY", "ollama"), not secrets: replacing them
@@ -15,7 +18,7 @@ MIN_LENGTH = 8
 class Redactor:
     __slots__ = ("keys", "_raw")
 
-    def __init__(self, keys) -> None:
+    def __init__(self, keys: Iterable[str | None]) -> None:
         # Longest first, so a key holding another is replaced whole.
         self.keys = tuple(sorted({k for k in keys if k and len(k) >= MIN_LENGTH}, key=len, reverse=True))
         self._raw = tuple((k.encode(), MARK.encode()) for k in self.keys)
@@ -35,7 +38,7 @@ class Redactor:
                 b = b.replace(key, mark)
         return b
 
-    def row(self, row) -> None:
+    def row(self, row: Row) -> None:
         """Every text field of a dataclass (a ledger row), in place."""
         for f in dataclasses.fields(row):
             value = getattr(row, f.name)

@@ -2,8 +2,10 @@
 whether the prompt fits each model's window, and how long an answer to ask for."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from freeclaude.gateway.limits import Pacer
 from freeclaude.profiles.providers import Model
 from freeclaude.profiles.schema import MODEL_ID_PREFIX, Profile
 from freeclaude.profiles.tiers import tier_of
@@ -51,14 +53,15 @@ def max_tokens_for(model: Model, window: int, requested: int, estimate: int) -> 
 
 
 class Router:
-    def __init__(self, profile: Profile, clock=time.monotonic, budgets=None) -> None:
+    def __init__(self, profile: Profile, clock: Callable[[], float] = time.monotonic,
+                 budgets: Pacer | None = None) -> None:
         """`budgets` (limits.Pacer) knows each model's tokens per minute as the provider stated
         it; without it, the profile's numbers hold."""
         self.profile = profile
         self.clock = clock
         self.budgets = budgets
-        self._cool_until: dict[tuple[str, str], float] = {}
-        self._learned: dict[tuple[str, str], int] = {}  # windows upstreams told us were smaller
+        self._cool_until: dict[str, float] = {}  # by Model.ref
+        self._learned: dict[str, int] = {}  # windows upstreams told us were smaller
 
     def plan(self, model_name: str, estimate: int, requested_max: int, tier: str | None = None) -> Plan:
         """The models that can take this prompt, in chain order; 400 'prompt is too long' if none.

@@ -8,6 +8,8 @@ or a log line.
 import html
 import logging
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 
@@ -23,9 +25,15 @@ NOT_SET_UP = ("web search is not set up in this freeclaude profile (it has no [s
 _TAGS = re.compile(r"<[^>]+>")
 
 
-def clean(text) -> str:
+def clean(text: object) -> str:
     """Snippet text without markup or entities (Brave highlights matches with <strong>)."""
     return html.unescape(_TAGS.sub("", text)).strip() if isinstance(text, str) else ""
+
+
+def _text(value: object) -> str:
+    """A field that should be a string, as one: JSON may hold anything there, and a Hit's fields
+    go on to the domain filters and the model."""
+    return value if isinstance(value, str) else ""
 
 
 class Backend:
@@ -34,7 +42,7 @@ class Backend:
 
     kind = ""
 
-    def __init__(self, config: Search, key: str | None, env) -> None:
+    def __init__(self, config: Search, key: str | None, env: Mapping[str, str]) -> None:
         self.config = config
         self.key = key
         self.max_results = config.max_results
@@ -59,10 +67,12 @@ class Backend:
             raise self._failed(SearchError("unavailable", f"cannot reach {self.kind} at {self.config.url}: "
                                                           f"{type(e).__name__}")) from None
 
-    def _request(self, query: str, tool: Tool) -> tuple[str, str, dict]:
+    def _request(self, query: str, tool: Tool) -> tuple[str, str, dict[str, Any]]:
         raise NotImplementedError
 
-    def _hits(self, data) -> list[Hit]:
+    def _hits(self, data: Any) -> list[Hit]:
+        """`data`: the JSON as the service sent it. A shape it does not have raises (KeyError,
+        TypeError, AttributeError), and search() says the answer could not be read."""
         raise NotImplementedError
 
     def _refused(self, status: int, body: str) -> SearchError:
@@ -94,7 +104,7 @@ class SearXNG(Backend):
 
     kind = "searxng"
 
-    def _request(self, query: str, tool: Tool) -> tuple[str, str, dict]:
+    def _request(self, query: str, tool: Tool) -> tuple[str, str, dict[str, Any]]:
         return "GET", self.config.url + "/search", {"params": {"q": self._sites(query, tool), "format": "json"},
                                                      "headers": {"Accept": "application/json"}}
 
@@ -104,9 +114,9 @@ class SearXNG(Backend):
                                               "(search: formats: [html, json])")
         return super()._refused(status, body)
 
-    def _hits(self, data) -> list[Hit]:
-        hits = [Hit(title=clean(r.get("title")), url=r.get("url") or "", snippet=clean(r.get("content")),
-                    page_age=(r.get("publishedDate") or "")[:10] or None)
+    def _hits(self, data: Any) -> list[Hit]:
+        hits = [Hit(title=clean(r.get("title")), url=_text(r.get("url")), snippet=clean(r.get("content")),
+                    page_age=_text(r.get("publishedDate"))[:10] or None)
                 for r in data["results"] if isinstance(r, dict)]
         if not hits and data.get("unresponsive_engines"):
             engines = ", ".join(str(e[0]) for e in data["unresponsive_engines"] if isinstance(e, list) and e)
@@ -124,7 +134,7 @@ class Brave(Backend):
     kind = "brave"
     MAX_CHARS, MAX_WORDS = 400, 50
 
-    def _request(self, query: str, tool: Tool) -> tuple[str, str, dict]:
+    def _request(self, query: str, tool: Tool) -> tuple[str, str, dict[str, Any]]:
         q = self._sites(query, tool)
         if len(q) > self.MAX_CHARS or len(q.split()) > self.MAX_WORDS:
             raise SearchError("query_too_long", f"Brave takes queries of at most {self.MAX_CHARS} characters and "
@@ -142,10 +152,10 @@ class Brave(Backend):
             return SearchError("too_many_requests", "the Brave plan's search quota is used up")
         return super()._refused(status, body)
 
-    def _hits(self, data) -> list[Hit]:
+    def _hits(self, data: Any) -> list[Hit]:
         results = (data.get("web") or {}).get("results") or []
-        return [Hit(title=clean(r.get("title")), url=r.get("url") or "", snippet=clean(r.get("description")),
-                    page_age=r.get("age") or (r.get("page_age") or "")[:10] or None)
+        return [Hit(title=clean(r.get("title")), url=_text(r.get("url")), snippet=clean(r.get("description")),
+                    page_age=_text(r.get("age")) or _text(r.get("page_age"))[:10] or None)
                 for r in results if isinstance(r, dict)]
 
 
@@ -158,8 +168,8 @@ class Tavily(Backend):
 
     kind = "tavily"
 
-    def _request(self, query: str, tool: Tool) -> tuple[str, str, dict]:
-        body: dict = {"query": query, "max_results": min(20, self.config.max_results * 2), "search_depth": "basic"}
+    def _request(self, query: str, tool: Tool) -> tuple[str, str, dict[str, Any]]:
+        body: dict[str, Any] = {"query": query, "max_results": min(20, self.config.max_results * 2), "search_depth": "basic"}
         if tool.allowed:
             body["include_domains"] = list(tool.allowed)
         if tool.blocked:
@@ -172,9 +182,9 @@ class Tavily(Backend):
             return SearchError("too_many_requests", "the Tavily plan's usage limit is reached")
         return super()._refused(status, body)
 
-    def _hits(self, data) -> list[Hit]:
-        return [Hit(title=clean(r.get("title")), url=r.get("url") or "", snippet=clean(r.get("content")),
-                    page_age=(r.get("published_date") or "")[:10] or None)
+    def _hits(self, data: Any) -> list[Hit]:
+        return [Hit(title=clean(r.get("title")), url=_text(r.get("url")), snippet=clean(r.get("content")),
+                    page_age=_text(r.get("published_date"))[:10] or None)
                 for r in data["results"] if isinstance(r, dict)]
 
 
@@ -184,12 +194,12 @@ class NoBackend:
     kind = "none"
     max_results = 0
 
-    async def search(self, session, query: str, tool: Tool) -> list[Hit]:
+    async def search(self, session: aiohttp.ClientSession, query: str, tool: Tool) -> list[Hit]:
         raise SearchError("unavailable", NOT_SET_UP)
 
 
 BACKENDS = {b.kind: b for b in (SearXNG, Brave, Tavily)}
 
 
-def backend(config: Search | None, key: str | None, env) -> Backend | NoBackend:
+def backend(config: Search | None, key: str | None, env: Mapping[str, str]) -> Backend | NoBackend:
     return BACKENDS[config.kind](config, key, env) if config else NoBackend()

@@ -13,18 +13,25 @@ summed, and the searches that ran.
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
 
+import aiohttp
+
+from freeclaude.gateway.search import Backend, NoBackend
 from freeclaude.gateway.upstream import Call, Piece, Receipt, Usage
 from freeclaude.translate import sse, websearch
 from freeclaude.translate.response import accumulate
+from freeclaude.translate.sse import Event
 from freeclaude.translate.tokens import estimate
+from freeclaude.translate.websearch import Call as SearchCall
 from freeclaude.translate.websearch import Relay, SearchError, Tool
 
 
 class SearchLoop:
-    def __init__(self, tool: Tool, body: dict, *, first: Call, reopen: Callable[[dict, int], Awaitable[Call]],
-                 backend, session) -> None:
+    def __init__(self, tool: Tool, body: dict[str, Any], *, first: Call,
+                 reopen: Callable[[dict[str, Any], int], Awaitable[Call]], backend: Backend | NoBackend,
+                 session: aiohttp.ClientSession) -> None:
         """`body` is the request as the upstream gets it (websearch.for_upstream); `first` the first
         round's upstream, paced and clamped by the caller; `reopen(body, estimate)` opens each
         later one, once the provider's rate budgets allow."""
@@ -37,13 +44,13 @@ class SearchLoop:
         self.where = first.where
         self.receipt = Receipt(Usage(input=first.estimate))
 
-    async def stream(self) -> AsyncIterator[Piece]:
+    async def stream(self) -> AsyncGenerator[Piece, None]:
         async with contextlib.aclosing(self._events()) as batches:
             async for events, last in batches:
                 yield Piece(sse.encode_all(events), last)
 
-    async def complete(self) -> dict:
-        events: list = []
+    async def complete(self) -> dict[str, Any]:
+        events: list[Event] = []
         async with contextlib.aclosing(self._events()) as batches:
             async for batch, _ in batches:
                 events += batch
@@ -51,7 +58,7 @@ class SearchLoop:
             raise self.receipt.error
         return accumulate(events)
 
-    async def _events(self) -> AsyncIterator[tuple[list, bool]]:
+    async def _events(self) -> AsyncGenerator[tuple[list[Event], bool], None]:
         """Batches of the client's events, and whether a batch is the answer's last."""
         relay = Relay(self.tool)
         body, up = self.body, self.first
@@ -85,10 +92,10 @@ class SearchLoop:
                             "cache_creation_input_tokens": usage.cache_write, "cache_read_input_tokens": usage.cache_read},
                            paused=following is not None), True
 
-    async def _relayed(self, relay: Relay, decoded: list[tuple[str, str]]) -> AsyncIterator[list]:
+    async def _relayed(self, relay: Relay, decoded: list[tuple[str, str]]) -> AsyncGenerator[list[Event], None]:
         """The client's events for these upstream events; a search call that closes is run
         before the next event is read, so its result block follows it, as at Anthropic."""
-        out: list = []
+        out: list[Event] = []
         for name, data in decoded:
             try:
                 event = json.loads(data)
@@ -108,7 +115,7 @@ class SearchLoop:
         if out:
             yield out
 
-    async def _search(self, relay: Relay, call) -> list:
+    async def _search(self, relay: Relay, call: SearchCall) -> list[Event]:
         try:
             query = websearch.query_of(self.tool, call.input(), relay.used)
         except SearchError as e:

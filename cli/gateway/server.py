@@ -13,16 +13,19 @@ import dataclasses
 import hmac
 import json
 import logging
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from freeclaude.claude import picker
 from freeclaude.claude.sessions import Board, client_session
 from freeclaude.gateway import gate, logs
 from freeclaude.gateway.attempt import INTERNAL, Attempt, Attempts, internal, request_id, stopping
 from freeclaude.gateway.config import Config, listen
+from freeclaude.gateway.eventloop import current_task
 from freeclaude.gateway.fallback import Fallback
 from freeclaude.gateway.inflight import InFlight
 from freeclaude.gateway.limits import Pacer
@@ -102,6 +105,7 @@ class Server:
                                     keepalive_timeout=gate.KEEPALIVE_S)
         self._unguard = logs.guard(self.redact)
         await self.runner.setup()
+        assert self.runner.server is not None, "setup() made it"
         self._gate.watch(self.runner.server)
         await web.SockSite(self.runner, sock).start()
         host, port = self.runner.addresses[0][:2]
@@ -131,7 +135,7 @@ class Server:
         """Makes serve() stop (on the event loop's thread)."""
         self._stopping.set()
 
-    async def serve(self, ready=None) -> None:
+    async def serve(self, ready: Callable[[str], object] | None = None) -> None:
         """Runs until stop_soon() (or until cancelled); `ready(base_url)` is called once it listens."""
         base_url = await self.start()
         try:
@@ -144,14 +148,14 @@ class Server:
     # -------------------------------------------------------------- middleware
 
     @web.middleware
-    async def _errors(self, request: web.Request, handler):
-        task = asyncio.current_task()
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        task = current_task()
         self._inflight.add(task)
         handed = self._writer.handed
         try:
             resp = await self._answer(request, handler)
-            if not resp.prepared:  # a whole answer (a stream has ended already)
-                if self.redact and isinstance(resp.body, bytes):
+            if not resp.prepared:  # a whole answer, a web.Response (a stream has ended already)
+                if self.redact and isinstance(resp, web.Response) and isinstance(resp.body, bytes):
                     resp.body = self.redact.bytes(resp.body)  # streams are redacted as they are written
                 if self._writer.handed != handed:
                     await self._synced()  # its row is committed before the client has the answer
@@ -159,7 +163,7 @@ class Server:
         finally:
             self._inflight.discard(task)
 
-    async def _answer(self, request: web.Request, handler):
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
         except InvalidRequest as e:
@@ -176,7 +180,7 @@ class Server:
         except asyncio.CancelledError:
             if not self._inflight.cut_off():
                 raise
-            asyncio.current_task().uncancel()  # answered after all, with an error
+            current_task().uncancel()  # answered after all, with an error
             return _error_response(stopping(), request)
         except ConnectionResetError:
             raise
@@ -185,7 +189,7 @@ class Server:
             return _error_response(ApiError(500, INTERNAL), request)
 
     @web.middleware
-    async def _auth(self, request: web.Request, handler):
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path != "/":
             given = request.headers.get("x-api-key", "")
             auth = request.headers.get("Authorization", "")
@@ -209,13 +213,11 @@ class Server:
                                   "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None})
 
     async def count_tokens(self, request: web.Request) -> web.Response:
-        body = await _body(request)
-        validate(body, count_only=True)
+        body = validate(await _body(request), count_only=True)
         return web.json_response({"input_tokens": estimate(body)})
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
-        body = await _body(request)
-        validate(body)
+        body = validate(await _body(request))
         rid, sid = request_id(), client_session(request.headers, body)
         try:
             tool = websearch.find(body)  # a web search tool that cannot run is a 400 before anything is sent
@@ -283,7 +285,7 @@ class Server:
         except asyncio.CancelledError:
             if attempt.recorded or not self._inflight.cut_off():
                 raise
-            asyncio.current_task().uncancel()  # answered after all, with an error
+            current_task().uncancel()  # answered after all, with an error
             await self._end_stream(resp, attempt, chunks, stopping(), stopping())
         except Exception as e:
             if attempt.recorded:  # a fault in the drain
@@ -300,7 +302,7 @@ class Server:
         return resp
 
     @staticmethod
-    async def _end_stream(resp: web.StreamResponse, attempt: Attempt, chunks: Any, recorded: ApiError,
+    async def _end_stream(resp: web.StreamResponse, attempt: Attempt, chunks: AsyncGenerator[Piece, None], recorded: ApiError,
                           sent: ApiError) -> None:
         """A stream that cannot finish: its row says why (`recorded`), then the client is told (`sent`)."""
         await chunks.aclose()
@@ -320,11 +322,12 @@ class _EventStream(web.StreamResponse):
     # (aiohttp's own StreamResponse sends them at prepare()).
     _send_headers_immediately = False
 
-    def __init__(self, redact: Redactor, **kw) -> None:
+    def __init__(self, redact: Redactor, **kw: Any) -> None:
         super().__init__(**kw)
         self._redact = redact.bytes if redact else None
 
-    async def write(self, data) -> None:
+    # Only bytes come here (pieces, encoded events), and redaction works on bytes.
+    async def write(self, data: bytes) -> None:  # type: ignore[override]
         await super().write(self._redact(data) if self._redact else data)
 
     async def write_eof(self, data: bytes = b"") -> None:
@@ -343,7 +346,8 @@ async def _send(resp: web.StreamResponse, piece: Piece, attempt: Attempt) -> boo
     return False
 
 
-async def _body(request: web.Request) -> dict:
+async def _body(request: web.Request) -> object:
+    """The JSON the client sent, any JSON: validate() says whether it is a request."""
     raw = await request.read()
     try:
         return json.loads(raw)

@@ -16,7 +16,8 @@ import json
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -24,6 +25,8 @@ import aiohttp
 
 from freeclaude.gateway import ratelimits
 from freeclaude.gateway.deadline import Deadline
+from freeclaude.gateway.eventloop import current_task
+from freeclaude.gateway.ratelimits import Reading
 from freeclaude.profiles.providers import Model, Provider
 from freeclaude.translate import sse
 from freeclaude.translate.errors import ApiError, from_stream_error, from_upstream, retry_after
@@ -56,7 +59,7 @@ class Receipt:
     error: ApiError | None = None  # an error the client already got inside the stream
     notes: list[str] = field(default_factory=list)  # repairs and anomalies, for the log
     web_searches: int = 0  # searches the gateway ran for this attempt (searchloop.py)
-    ratelimits: dict | None = None  # what the last answer's rate-limit headers said (ratelimits.py)
+    ratelimits: dict[str, Reading] | None = None  # what the last answer's rate-limit headers said (ratelimits.py)
     requests: int = 1  # upstream requests this attempt made (a search loop, an answer asked again)
 
 
@@ -72,7 +75,7 @@ class Upstream(Protocol):
     where: str  # the model, as messages name it
     receipt: Receipt
 
-    def stream(self) -> AsyncIterator[Piece]: ...
+    def stream(self) -> AsyncGenerator[Piece, None]: ...
 
     async def complete(self) -> dict[str, Any]: ...
 
@@ -101,7 +104,9 @@ def env_proxy(url: str, env: Mapping[str, str]) -> str | None:
     proxies = {k[:-6].lower(): v for k, v in env.items() if k.lower().endswith("_proxy") and v}
     parts = urllib.parse.urlsplit(url)
     no_proxy = proxies.pop("no", None)
-    if no_proxy and urllib.request.proxy_bypass_environment(parts.hostname or "", {"no": no_proxy}):
+    # proxy_bypass_environment is public in urllib.request (3.11 too) but missing from typeshed's stub.
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if no_proxy and bypass(parts.hostname or "", {"no": no_proxy}):
         return None
     return proxies.get(parts.scheme) or proxies.get("all")
 
@@ -109,8 +114,8 @@ def env_proxy(url: str, env: Mapping[str, str]) -> str | None:
 class Call:
     """One HTTP call to one model, an `Upstream`; its kinds say what the call sends and reads."""
 
-    def __init__(self, session: aiohttp.ClientSession, endpoint: Endpoint, model: Model, body: dict, *,
-                 max_tokens: int, estimate: int, client_headers) -> None:
+    def __init__(self, session: aiohttp.ClientSession, endpoint: Endpoint, model: Model, body: dict[str, Any], *,
+                 max_tokens: int, estimate: int, client_headers: Mapping[str, str]) -> None:
         self.session = session
         self.endpoint = endpoint
         self.provider = endpoint.provider
@@ -122,7 +127,7 @@ class Call:
         self.where = model.ref
         self.receipt = Receipt(Usage(input=estimate))
 
-    async def stream(self) -> AsyncIterator[Piece]:
+    async def stream(self) -> AsyncGenerator[Piece, None]:
         clock = self._deadline = Deadline(self.provider.timeout, self.provider.idle_timeout)
         gen = self._stream()
         try:
@@ -133,7 +138,7 @@ class Call:
                 yield piece
                 clock.resume()
         except asyncio.CancelledError:
-            if clock.caused(asyncio.current_task()):
+            if clock.caused(current_task()):
                 raise self._late(clock) from None
             raise
         except TimeoutError:  # first: aiohttp's socket timeouts are ClientErrors too
@@ -144,12 +149,12 @@ class Call:
             clock.cancel()
             await gen.aclose()  # closing us must close the upstream connection now, not at GC
 
-    async def complete(self) -> dict:
+    async def complete(self) -> dict[str, Any]:
         clock = Deadline(self.provider.timeout, self.provider.idle_timeout)  # the whole answer is its first event
         try:
             message = await self._complete()
         except asyncio.CancelledError:
-            if clock.caused(asyncio.current_task()):
+            if clock.caused(current_task()):
                 raise self._late(clock) from None
             raise
         except TimeoutError:  # first: aiohttp's socket timeouts are ClientErrors too
@@ -161,10 +166,10 @@ class Call:
         self.receipt.first_byte = time.monotonic()
         return message
 
-    def _stream(self) -> AsyncIterator[Piece]:
+    def _stream(self) -> AsyncGenerator[Piece, None]:
         raise NotImplementedError
 
-    async def _complete(self) -> dict:
+    async def _complete(self) -> dict[str, Any]:
         raise NotImplementedError
 
     # -------------------------------------------------------------- shared plumbing
@@ -189,7 +194,8 @@ class Call:
     def _unreadable(self, what: str) -> ApiError:
         return ApiError(502, f"{self.where} sent {what} that could not be read")
 
-    def _post(self, url: str, payload: dict, headers: dict | None = None):
+    def _post(self, url: str, payload: dict[str, Any], headers: dict[str, str] | None = None
+              ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
         e = self.endpoint
         return self.session.post(url, data=json_bytes(payload), headers={**e.headers, **headers} if headers else e.headers,
                                  timeout=e.timeout, proxy=e.proxy)
@@ -204,7 +210,7 @@ class Call:
                 wait = ratelimits.spent_for(self.receipt.ratelimits)
             raise from_upstream(resp.status, text, self.where, wait)
 
-    async def _json(self, resp: aiohttp.ClientResponse):
+    async def _json(self, resp: aiohttp.ClientResponse) -> object:
         try:
             return await resp.json(content_type=None)
         except ValueError:
@@ -225,7 +231,8 @@ async def _drain(resp: aiohttp.ClientResponse) -> None:
         pass  # the connection is closed instead of kept
 
 
-def open_upstream(session, endpoint: Endpoint, model: Model, body: dict, **kw) -> Call:
+def open_upstream(session: aiohttp.ClientSession, endpoint: Endpoint, model: Model, body: dict[str, Any],
+                  **kw: Any) -> Call:
     kind = ChatCompletions if endpoint.provider.kind == "openai" else Messages
     return kind(session, endpoint, model, body, **kw)
 
@@ -233,7 +240,7 @@ def open_upstream(session, endpoint: Endpoint, model: Model, body: dict, **kw) -
 class ChatCompletions(Call):
     """An OpenAI-compatible upstream, translated both ways."""
 
-    def _request(self, stream: bool) -> tuple[dict, StreamTranslator]:
+    def _request(self, stream: bool) -> tuple[dict[str, Any], StreamTranslator]:
         names = ToolNames()
         payload = to_openai(self.body, self.model, names, stream=stream, max_tokens=self.max_tokens)
         translator = StreamTranslator(
@@ -248,10 +255,10 @@ class ChatCompletions(Call):
         )
         return payload, translator
 
-    def _post_chat(self, payload: dict):
+    def _post_chat(self, payload: dict[str, Any]) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
         return self._post(self.provider.base_url + "/chat/completions", payload)
 
-    async def _stream(self) -> AsyncIterator[Piece]:
+    async def _stream(self) -> AsyncGenerator[Piece, None]:
         payload, tr = self._request(stream=True)
         seen = 0  # data lines received
         taken = False  # the translator's usage is in the receipt
@@ -261,7 +268,7 @@ class ChatCompletions(Call):
                 decoder = sse.Decoder()
                 done = False
                 feed, encode_all = self._feed(tr), sse.encode_all
-                events: list = []
+                events: list[sse.Event] = []
                 started = False
                 alive = self._deadline.event
                 try:
@@ -320,12 +327,12 @@ class ChatCompletions(Call):
             if not taken:  # else taken before the last piece went out
                 self._take_usage(tr)
 
-    def _feed(self, tr: StreamTranslator):
+    def _feed(self, tr: StreamTranslator) -> Callable[[str], list[sse.Event]]:
         loads, feed, feed_text, notes = json.loads, tr.feed, tr.feed_text, self.receipt.notes
         repeats = Repeats()
         text, learn = repeats.text, repeats.learn
 
-        def one(data: str) -> list:
+        def one(data: str) -> list[sse.Event]:
             repeated = text(data)
             if repeated is not None:
                 return feed_text(repeated)
@@ -343,9 +350,10 @@ class ChatCompletions(Call):
 
         return one
 
-    async def _unstreamed(self, tr: StreamTranslator) -> list:
+    async def _unstreamed(self, tr: StreamTranslator) -> list[sse.Event]:
         payload, _ = self._request(stream=False)
-        for pause in (0.0, 0.25):
+        pause = 0.0
+        while True:  # (not a for over the pauses: mypy could not tell that it never falls through)
             # A server that has just dropped a stream may still be cleaning up: llama-cpp-python
             # drops connections for some 50 ms after. One more try after a pause is enough.
             await asyncio.sleep(pause)
@@ -356,8 +364,9 @@ class ChatCompletions(Call):
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
                 if pause:
                     raise
+            pause = 0.25
 
-    def _events(self, data, tr: StreamTranslator) -> list:
+    def _events(self, data: object, tr: StreamTranslator) -> list[sse.Event]:
         try:
             return events_from_openai(data, tr)
         except UpstreamStreamError as e:
@@ -390,14 +399,14 @@ class ChatCompletions(Call):
 class Messages(Call):
     """An upstream that speaks the Messages API: bytes pass through as they came."""
 
-    def _request(self) -> tuple[str, dict, dict]:
+    def _request(self) -> tuple[str, dict[str, Any], dict[str, str]]:
         body = for_passthrough(self.body, self.model, self.max_tokens)
         headers = {"anthropic-version": self.client_headers.get("anthropic-version", "2023-06-01")}
         if self.client_headers.get("anthropic-beta"):
             headers["anthropic-beta"] = self.client_headers["anthropic-beta"]
         return self.provider.base_url + "/v1/messages", body, headers
 
-    async def _stream(self) -> AsyncIterator[Piece]:
+    async def _stream(self) -> AsyncGenerator[Piece, None]:
         url, body, headers = self._request()
         async with self._post(url, body, headers) as resp:
             await self._check(resp)
@@ -437,12 +446,12 @@ class Messages(Call):
         except (ValueError, AttributeError):
             error = {}
         kind = error.get("type") if isinstance(error, dict) else None
+        kind = kind if isinstance(kind, str) else None  # any JSON may be there, a list too: unhashable
         message = error.get("message") if isinstance(error, dict) else None
-        status = {"overloaded_error": 529, "rate_limit_error": 429, "invalid_request_error": 400}.get(kind, 500)
-        return ApiError(status, f"{self.where} ended the stream with an error: {message or data[:200]}",
-                        type=kind if isinstance(kind, str) else None)
+        status = {"overloaded_error": 529, "rate_limit_error": 429, "invalid_request_error": 400}.get(kind, 500) if kind else 500
+        return ApiError(status, f"{self.where} ended the stream with an error: {message or data[:200]}", type=kind)
 
-    async def _complete(self) -> dict:
+    async def _complete(self) -> dict[str, Any]:
         url, body, headers = self._request()
         async with self._post(url, body, headers) as resp:
             await self._check(resp)
@@ -462,7 +471,7 @@ class Messages(Call):
             message = event.get("message")
             self._take((message if isinstance(message, dict) else {}).get("usage") or event.get("usage"))
 
-    def _take(self, usage) -> None:
+    def _take(self, usage: object) -> None:
         if not isinstance(usage, dict):
             return
         u = self.receipt.usage

@@ -117,7 +117,10 @@ class Writer:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            rows, flushed, waiting, jobs = [], [], {}, 0
+            rows: list[Row] = []
+            flushed: list[threading.Event] = []
+            waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
+            jobs = 0
             for item in batch:
                 if item is _STOP:
                     stop = True

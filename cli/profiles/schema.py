@@ -88,7 +88,7 @@ class Profile:
 
     @functools.cached_property
     def _models(self) -> tuple[Model, ...]:
-        seen: dict[tuple[str, str], Model] = {}
+        seen: dict[str, Model] = {}
         for chain in self.tiers.values():
             for m in chain:
                 seen.setdefault(m.ref, m)

@@ -1,6 +1,6 @@
 """The request checks the translation relies on: a 400 that names the field, never a crash later."""
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 class InvalidRequest(ValueError):
@@ -16,8 +16,9 @@ def _need(cond: bool, field: str, what: str) -> None:
         _bad(field, what)
 
 
-def validate(body: object, *, count_only: bool = False) -> None:
-    """Checks the shape the translation relies on; unknown fields are fine."""
+def validate(body: object, *, count_only: bool = False) -> dict[str, Any]:
+    """Checks the shape the translation relies on; unknown fields are fine. The body, known now
+    to be a request."""
     if not isinstance(body, dict):
         _bad("body", "must be a JSON object")
     _need(isinstance(body.get("model"), str) and body["model"] != "", "model", "must be a non-empty string")
@@ -62,6 +63,7 @@ def validate(body: object, *, count_only: bool = False) -> None:
     _need(body.get("stream") in (None, True, False), "stream", "must be a boolean")
     for key in ("thinking", "output_config", "metadata"):
         _need(body.get(key) is None or isinstance(body[key], dict), key, "must be an object")
+    return body
 
 
 def _check_content(content: object, field: str) -> None:

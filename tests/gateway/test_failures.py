@@ -87,6 +87,20 @@ async def test_an_upstream_error_after_the_first_byte_messages_kind(fake, gatewa
     assert row["status"] in (529, 502)
 
 
+async def test_an_error_event_whose_type_is_not_a_string_is_passed_on_as_the_upstreams_error(fake, gateway, sdk):
+    # JSON allows any type there; a list once reached a dict lookup and was a TypeError of ours.
+    start = {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+                                                   "content": [], "stop_reason": None, "stop_sequence": None,
+                                                   "usage": {"input_tokens": 9, "output_tokens": 1}}}
+    fake.default = Stream([("message_start", start),
+                           ("error", {"type": "error", "error": {"type": ["odd"], "message": "Overloaded"}})], events=True)
+    server = await gateway(profile(fake.url.removesuffix("/v1"), kind="anthropic"))
+    _, error = await drain(sdk(server))
+    assert "Overloaded" in str(error)
+    [row] = rows(server)
+    assert (row["outcome"], row["status"]) == ("api_error", 500) and "Overloaded" in row["error"]
+
+
 async def test_a_hung_up_client_is_recorded_and_the_server_lives_on(fake, gateway):
     fake.default = Stream(text_chunks("x" * 200, n=50), delay=0.02)
     server = await gateway(profile(fake.url))

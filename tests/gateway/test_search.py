@@ -10,6 +10,7 @@ from aiohttp import web
 
 from freeclaude.gateway import search
 from freeclaude.profiles.providers import Search
+from freeclaude.translate import websearch
 from freeclaude.translate.websearch import SearchError, Tool
 from tests.support import search_fakes
 from tests.support.search_fakes import Page
@@ -137,6 +138,20 @@ async def test_an_answer_that_is_not_json_is_unavailable(aiohttp_server, session
     with pytest.raises(SearchError) as e:
         await backend("searxng", str(server.make_url("")).rstrip("/")).search(session, "q", TOOL)
     assert e.value.code == "unavailable" and "could not be read" in str(e.value)
+
+
+async def test_fields_of_the_wrong_json_type_are_left_out_not_passed_on(aiohttp_server, session):
+    # A url that is not a string reached the domain filters, whose AttributeError failed the whole answer;
+    # a date that is not one made every hit of the answer unreadable.
+    async def odd(request):
+        return web.json_response({"results": [{"title": "a", "url": 5, "content": "x"},
+                                              {"title": "b", "url": "https://x.org/b", "publishedDate": 20261130}]})
+
+    app = web.Application()
+    app.router.add_get("/search", odd)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    hits = await backend("searxng", str(server.make_url("")).rstrip("/")).search(session, "q", TOOL)
+    assert [(h.url, h.page_age) for h in websearch.kept(TOOL, hits, 10)] == [("https://x.org/b", None)]
 
 
 async def test_a_service_that_does_not_answer_in_time_is_unavailable(aiohttp_server, session):
