@@ -54,7 +54,7 @@ class Backend:
                     raise self._failed(SearchError("unavailable", f"{self.kind} sent an answer that could not be read"),
                                        text) from None
         except TimeoutError:
-            raise self._failed(SearchError("unavailable", f"{self.kind} did not answer in {self.config.timeout:.0f} s"))
+            raise self._failed(SearchError("unavailable", f"{self.kind} did not answer in {self.config.timeout:.0f} s")) from None
         except aiohttp.ClientError as e:
             raise self._failed(SearchError("unavailable", f"cannot reach {self.kind} at {self.config.url}: "
                                                           f"{type(e).__name__}")) from None
