@@ -197,7 +197,8 @@ def allowed(limits: dict, requests: list[dict]) -> tuple[float, float] | None:
     minute += [limits["tph"] / 60 / per_turn] if "tph" in limits else []
     per_minute = min(minute) if minute else float("inf")
     day = [per_minute * 1440, *(limits[k] / calls for k in ("rpd",) if k in limits),
-           *(limits[k] / per_turn for k in ("tpd",) if k in limits), *([limits["tph"] * 24 / per_turn] if "tph" in limits else [])]
+           *(limits[k] / per_turn for k in ("tpd",) if k in limits),
+           *([limits["tph"] * 24 / per_turn] if "tph" in limits else [])]
     return per_minute, min(day)
 
 

@@ -189,7 +189,7 @@ async def main() -> None:
             await wait_for(base + "/health/liveliness" if args.gateway == "litellm" else base + "/")
             results = {}
             async with aiohttp.ClientSession() as session:
-                for fmt, sample in samples():
+                for _format, sample in samples():
                     if "deltas" in sample:  # structured calls: not text, and not what this measures
                         continue
                     results[sample["id"]] = await ask(session, base, sample) == sample["expect"]

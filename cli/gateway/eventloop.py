@@ -1,9 +1,8 @@
 """The gateway's event loop: uvloop where it is installed (Linux and macOS), asyncio's own
 elsewhere or when FREECLAUDE_LOOP=asyncio asks for it.
 
-Measured with benchmarks/overhead.py on two cores: 32 parallel 200-chunk streams through the
-gateway took x1.22-1.33 the direct time on asyncio's loop and x1.03 on uvloop's, where the
-transport work per chunk (a read, a write, a wake-up) outweighs the translation."""
+uvloop, because the transport work per chunk (a read, a write, a wake-up) outweighs the
+translation when many streams run at once (benchmarks/overhead.py; README, Figures)."""
 
 import asyncio
 import os

@@ -103,7 +103,8 @@ def test_child_env_unit():
     p = parse({"providers": {"a": {"kind": "openai", "base_url": "http://h/v1", "api_key_env": "A_KEY",
                                    "models": {"m": {"context_window": 50000}}}},
                "tiers": {"opus": ["a:m"]}}, "p", "t")
-    env = child_env({"A_KEY": "s", "ANTHROPIC_API_KEY": "x", "API_TIMEOUT_MS": "5", "HOME": "/h"}, "http://127.0.0.1:1", "tok", p, [])
+    env = child_env({"A_KEY": "s", "ANTHROPIC_API_KEY": "x", "API_TIMEOUT_MS": "5", "HOME": "/h"}, "http://127.0.0.1:1", "tok",
+                    p, [])
     picker = {k: v for k, v in env.items() if k.startswith("ANTHROPIC_DEFAULT_") or "DISCOVERY" in k}
     assert env.pop("FREECLAUDE_SESSIONS_DIR") == str(home.sessions_dir())  # for the statusline
     assert {k: v for k, v in env.items() if k not in picker} == {

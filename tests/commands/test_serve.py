@@ -54,10 +54,10 @@ async def test_sigterm_stops_serve_right_after_traffic(tmp_path, fake):
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
         base_url = (await proc.stdout.readline()).decode().strip().split("=", 1)[1]
         async with aiohttp.ClientSession(headers={"Authorization": "Bearer t"}) as s:
-            async def one():
-                async with s.post(base_url + "/v1/messages", json=body) as r:
+            async def one(url):
+                async with s.post(url, json=body) as r:
                     return r.status, await r.read()
-            assert {status for status, _ in await asyncio.gather(*(one() for _ in range(32)))} == {200}
+            assert {status for status, _ in await asyncio.gather(*(one(base_url + "/v1/messages") for _ in range(32)))} == {200}
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 15) == 0
 

@@ -24,7 +24,8 @@ def model(body: dict):
         return Json(completion({"content": None, "tool_calls": [dict(c, type="function") for c in calls]}, "tool_calls"))
     if "Paris" in text:
         return Json(completion({"content": None, "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris", "unit": "celsius"}'}}]},
+            {"id": "c1", "type": "function",
+             "function": {"name": "get_weather", "arguments": '{"city": "Paris", "unit": "celsius"}'}}]},
             "tool_calls"))
     return Json(completion({"content": "pong"}))
 

@@ -271,7 +271,8 @@ class AnthropicEmulator(_Emulator):
         if not isinstance(body.get("max_tokens"), int):
             return self.invalid("max_tokens: Field required")
         if self.models and body.get("model") not in self.models:
-            return json_error(404, {"type": "error", "error": {"type": "not_found_error", "message": f"model: {body.get('model')}"}})
+            return json_error(404,
+                              {"type": "error", "error": {"type": "not_found_error", "message": f"model: {body.get('model')}"}})
         for i, m in enumerate(body["messages"]):
             if m.get("role") not in ("user", "assistant"):
                 return self.invalid(f"messages.{i}.role: Input should be 'user' or 'assistant'")
@@ -312,13 +313,15 @@ class AnthropicEmulator(_Emulator):
             if b["type"] == "text":
                 deltas = [{"type": "text_delta", "text": b["text"]}]
             elif b["type"] == "thinking":
-                deltas = [{"type": "thinking_delta", "thinking": b["thinking"]}, {"type": "signature_delta", "signature": b["signature"]}]
+                deltas = [{"type": "thinking_delta", "thinking": b["thinking"]},
+                          {"type": "signature_delta", "signature": b["signature"]}]
             else:
                 args = json.dumps(b["input"])
                 deltas = [{"type": "input_json_delta", "partial_json": args[j:j + 10]} for j in range(0, len(args), 10)]
             out += [("content_block_delta", {"type": "content_block_delta", "index": i, "delta": d}) for d in deltas]
             out.append(("content_block_stop", {"type": "content_block_stop", "index": i}))
-        out.append(("message_delta", {"type": "message_delta", "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
+        out.append(("message_delta",
+                    {"type": "message_delta", "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
                                       "usage": {"output_tokens": usage["output_tokens"]}}))
         out.append(("message_stop", {"type": "message_stop"}))
         return out

@@ -224,7 +224,8 @@ class OllamaAnthropicEmulator(AnthropicEmulator):
             out += [("content_block_start", {"type": "content_block_start", "index": i, "content_block": empty}),
                     ("content_block_delta", {"type": "content_block_delta", "index": i, "delta": delta}),
                     ("content_block_stop", {"type": "content_block_stop", "index": i})]
-        out.append(("message_delta", {"type": "message_delta", "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
+        out.append(("message_delta",
+                    {"type": "message_delta", "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
                                       "usage": {"output_tokens": msg["usage"]["output_tokens"]}}))
         out.append(("message_stop", {"type": "message_stop"}))
         return out

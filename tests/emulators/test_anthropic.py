@@ -70,7 +70,8 @@ async def test_tool_blocks_must_pair(aiohttp_client):
     client = await aiohttp_client(Anthropic().app())
     stray = [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_9", "content": "ok"}]}]
     status, reply = await post(client, body(stray))
-    assert status == 400 and refusal(reply).startswith("messages.0.content.0: unexpected `tool_use_id` found in `tool_result` blocks: toolu_9")
+    assert status == 400 and refusal(reply).startswith(
+        "messages.0.content.0: unexpected `tool_use_id` found in `tool_result` blocks: toolu_9")
     unanswered = [{"role": "user", "content": "go"},
                   {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "Write", "input": {}}]},
                   {"role": "user", "content": "and?"}]

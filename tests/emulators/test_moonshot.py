@@ -50,7 +50,8 @@ async def test_tool_call_history_needs_reasoning_content_while_thinking(aiohttp_
     assert (await post(client, off))[0] == 200
     assert (await post(client, dict(off, model="kimi-k2.7-code")))[0] == 400  # always thinks
     replayed = [dict(m, reasoning_content="Use Write.") if m["role"] == "assistant" else m for m in HISTORY]
-    assert (await post(client, {"model": "kimi-k2.6", "messages": replayed, "thinking": {"type": "enabled", "keep": "all"}}))[0] == 200
+    assert (await post(client,
+                       {"model": "kimi-k2.6", "messages": replayed, "thinking": {"type": "enabled", "keep": "all"}}))[0] == 200
 
 
 async def test_stream_carries_reasoning_content(aiohttp_client):

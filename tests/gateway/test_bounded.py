@@ -39,8 +39,10 @@ def anthropic_model(body: dict):
                                                    "content": [], "stop_reason": None,
                                                    "usage": {"input_tokens": 1000, "output_tokens": 1}}}
     return Stream([("message_start", start),
-                   ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
-                   ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}),
+                   ("content_block_start", {"type": "content_block_start", "index": 0,
+                                            "content_block": {"type": "text", "text": ""}}),
+                   ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                            "delta": {"type": "text_delta", "text": text}}),
                    ("content_block_stop", {"type": "content_block_stop", "index": 0}),
                    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop}, "usage": {"output_tokens": 40}}),
                    ("message_stop", {"type": "message_stop"})], events=True)

@@ -158,7 +158,8 @@ async def test_nothing_fits_is_prompt_too_long(fake, gateway):
     status, _, raw = await post(server, body("word " * 12000))
     err = json.loads(raw)["error"]
     assert status == 400 and err["type"] == "invalid_request_error"
-    assert err["message"].startswith("prompt is too long: ") and "tokens > 7706 maximum" in err["message"]  # (8192 - 100 output) less a 5% margin
+    # (8192 - 100 output) less a 5% margin
+    assert err["message"].startswith("prompt is too long: ") and "tokens > 7706 maximum" in err["message"]
     assert fake.received == []
 
 

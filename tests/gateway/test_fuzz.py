@@ -109,7 +109,8 @@ def _check(server: Server, raw: bytes, path: str = "/v1/messages") -> None:
 
 
 # FUZZ_EXAMPLES=5000 for a longer hunt; the default keeps CI quick.
-SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "250")), deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS

@@ -15,7 +15,8 @@ from tests.support.fakes import Json, Stream, completion, profile, text_chunks
 
 SESSION = json.loads((WIRE / "sessions" / "claude-code-2.1.330.json").read_text())
 TURNS = {
-    "2.1.330": [r["body"] for r in SESSION["requests"] if r["body"]["messages"][0] == SESSION["requests"][-1]["body"]["messages"][0]],
+    "2.1.330": [r["body"] for r in SESSION["requests"]
+                if r["body"]["messages"][0] == SESSION["requests"][-1]["body"]["messages"][0]],
     "2.1.328": [json.loads(p.read_text())["body"] for p in sorted(WIRE.glob("claude-code-2.1.328-request-*.json"))],
 }
 
@@ -40,7 +41,8 @@ def up_to_the_last_message(raw: bytes, kind: str) -> bytes:
         body = without_cache_markers(body)
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     keys = list(body)
-    assert keys.index("messages") > max(keys.index(k) for k in ("tools", "model", *(["system"] if "system" in body else []))), keys
+    assert keys.index("messages") > max(keys.index(k) for k in ("tools", "model",
+                                                                *(["system"] if "system" in body else []))), keys
     last = json.dumps(body["messages"][-1], separators=(",", ":"), ensure_ascii=False)
     return text[:text.rindex(last) + len(last)].encode()
 
@@ -48,7 +50,8 @@ def up_to_the_last_message(raw: bytes, kind: str) -> bytes:
 def answer(kind: str):
     if kind == "openai":
         return lambda body: Stream(text_chunks("Done.")) if body.get("stream") else Json(completion({"content": "Done."}))
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "up", "content": [{"type": "text", "text": "Done."}],
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "up",
+               "content": [{"type": "text", "text": "Done."}],
                "stop_reason": "end_turn", "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 2}}
     return lambda body: Json(message)
 

@@ -181,7 +181,8 @@ async def test_anthropic_passthrough_stream(fake, gateway, sdk):
     ]
     fake.queue(Stream(events, events=True))
     server = await gateway(profile(fake.url.removesuffix("/v1"), kind="anthropic", model="deepseek-chat"))
-    system = [{"type": "text", "text": "x-anthropic-billing-header: cc_version=1; cch=9;"}, {"type": "text", "text": "Be Claude."}]
+    system = [{"type": "text", "text": "x-anthropic-billing-header: cc_version=1; cch=9;"},
+              {"type": "text", "text": "Be Claude."}]
     async with sdk(server).messages.stream(model="claude-opus-5-5", max_tokens=100, system=system, messages=HI) as stream:
         final = await stream.get_final_message()
     assert final.content[0].text == "Native." and final.usage.output_tokens == 3

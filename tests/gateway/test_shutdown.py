@@ -97,7 +97,8 @@ async def test_stop_needs_no_sigkill_for_an_answer_that_outlasts_the_grace(tmp_p
         state = user.state()
         token = (user.home / "gateway.token").read_text().strip()
         async with aiohttp.ClientSession() as s:
-            async with s.post(state["base_url"] + "/v1/messages", json=BODY, headers={"Authorization": f"Bearer {token}"}) as resp:
+            auth = {"Authorization": f"Bearer {token}"}
+            async with s.post(state["base_url"] + "/v1/messages", json=BODY, headers=auth) as resp:
                 await resp.content.readuntil(b"Hel")
                 sent = time.monotonic()
                 stopping = asyncio.create_task(user.arun("stop"))

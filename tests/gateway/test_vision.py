@@ -71,7 +71,8 @@ async def test_an_image_is_described_and_the_description_stands_in_its_place(gat
     assert f"[image described by fake:eyes: {DESCRIPTION}]" in said and "What is this?" in said
     assert "image_url" not in str(models.text)  # the text-only model got no image
     (asked,) = models.vision
-    assert asked["model"] == "eyes" and asked["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/png;base64,")
+    image = asked["messages"][0]["content"][0]["image_url"]["url"]
+    assert asked["model"] == "eyes" and image.startswith("data:image/png;base64,")
     assert [(r["tier"], r["upstream_model"], r["input_tokens"], r["output_tokens"]) for r in rows(server)] == [
         ("vision", "eyes", 900, 12), ("sonnet", "text-only", 20, 5)]
 

@@ -96,7 +96,8 @@ def test_bad_toml_names_file_and_line(home):
 ])
 def test_a_file_that_is_not_utf8_is_named_in_one_line(home, file, args):
     (home / "profiles").mkdir()
-    (home / "profiles" / "ok.toml").write_text('[providers.x]\nkind = "openai"\nbase_url = "http://h/v1"\n[tiers]\nopus = ["x:m"]\n')
+    (home / "profiles" / "ok.toml").write_text(
+        '[providers.x]\nkind = "openai"\nbase_url = "http://h/v1"\n[tiers]\nopus = ["x:m"]\n')
     (home / file).write_bytes('description = "caf\u00e9"\n'.encode("latin-1"))  # é as one byte: not UTF-8
     r = cli(*args)
     assert r.exit_code == 1 and "Traceback" not in r.output

@@ -139,7 +139,7 @@ def test_what_an_older_version_left_open_is_closed(tmp_path):
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE t (x)")
-        for name, mode in modes(home).items():
+        for name in modes(home):
             if not (home / name).is_symlink():
                 (home / name).chmod(0o755 if (home / name).is_dir() else 0o644)
         assert {"usage.db-wal", "usage.db-shm"} <= set(modes(home))

@@ -31,7 +31,8 @@ as_nobody = pytest.mark.skipif(
 # kind, run as, what status says holds the port
 SQUATTERS = [
     pytest.param("proxy", None, "a server that takes any token, which no freeclaude gateway does", id="a-proxy-taking-any-token"),
-    pytest.param("gateway", None, "a freeclaude gateway that does not know your token (another user's, or one started with another FREECLAUDE_HOME)",
+    pytest.param("gateway", None, "a freeclaude gateway that does not know your token (another user's, "
+                 "or one started with another FREECLAUDE_HOME)",
                  id="another-gateway"),
     pytest.param("web", None, "a server that is not a freeclaude gateway (GET / answered 404)", id="a-web-server"),
     pytest.param("proxy", NOBODY, "a process of another user (nobody, uid 65534)", id="another-users-proxy",

@@ -22,7 +22,8 @@ def test_status_mapping(status, ours, kind):
 
 @pytest.mark.parametrize("body,message", [
     ('{"error": {"message": "Rate limit", "code": 429}}', "Rate limit"),
-    ('{"error": {"message": "Provider returned error", "metadata": {"raw": "upstream busy"}}}', "Provider returned error: upstream busy"),
+    ('{"error": {"message": "Provider returned error", "metadata": {"raw": "upstream busy"}}}',
+     "Provider returned error: upstream busy"),
     ('{"detail": "Not Found"}', "Not Found"),
     ('{"error": "plain string"}', "plain string"),
     ("<html>Bad Gateway</html>", "<html>Bad Gateway</html>"),

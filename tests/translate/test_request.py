@@ -43,13 +43,15 @@ CASES = [
     ),
     (
         "text blocks become one string",
-        {"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b", "cache_control": {"type": "ephemeral"}}]}]},
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": "a"},
+                                                   {"type": "text", "text": "b", "cache_control": {"type": "ephemeral"}}]}]},
         [{"role": "user", "content": "a\n\nb"}],
     ),
     (
         "mid-conversation system folds into the user turn",
         {"messages": [{"role": "user", "content": "write hello.txt"},
-                      {"role": "system", "content": [{"type": "text", "text": "env info"}], "output_config": {"effort": "medium"}}]},
+                      {"role": "system", "content": [{"type": "text", "text": "env info"}],
+                       "output_config": {"effort": "medium"}}]},
         [{"role": "user", "content": "write hello.txt\n\n<system-reminder>\nenv info\n</system-reminder>"}],
     ),
     (
@@ -69,14 +71,16 @@ CASES = [
             {"type": "document", "title": "notes", "source": {"type": "text", "media_type": "text/plain", "data": "n1"}},
             {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBE"}}]}]},
         [{"role": "user", "content": '<document title="notes">\nn1\n</document>\n\n'
-                                     "[document 'document' (application/pdf) not included: this model cannot read application/pdf files]"}],
+                                     "[document 'document' (application/pdf) not included: "
+                                     "this model cannot read application/pdf files]"}],
     ),
     (
         "tool_use and tool_result round trip",
         {"messages": [
             {"role": "user", "content": "write it"},
             {"role": "assistant", "content": [{"type": "text", "text": "ok"},
-                                              {"type": "tool_use", "id": "toolu_01", "name": "Write", "input": {"file_path": "/a"}}]},
+                                              {"type": "tool_use", "id": "toolu_01", "name": "Write",
+                                               "input": {"file_path": "/a"}}]},
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": "done"}]}]},
         [{"role": "user", "content": "write it"},
          {"role": "assistant", "content": "ok", "tool_calls": [
@@ -288,7 +292,8 @@ def test_strip_billing_string_and_blocks():
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": 5}]}, "messages.0.content"),
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"text": "x"}]}]}, "messages.0.content.0.type"),
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "tools": [{"name": ""}]}, "tools.0.name"),
-    ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "tool_choice": {"type": "maybe"}}, "tool_choice.type"),
+    ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "tool_choice": {"type": "maybe"}},
+     "tool_choice.type"),
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}, "temperature"),
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}], "stream": "yes"}, "stream"),
     ({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "document", "source": "a.txt"}]}]},

@@ -299,7 +299,8 @@ def test_an_id_seen_before_wins_over_a_disagreeing_index():
                    chunk({"tool_calls": [call(1, "b", "Read", '{"file_path": "y"}')]}),
                    chunk(finish="tool_calls")])
     calls = [b for b in msg["content"] if b["type"] == "tool_use"]
-    assert [(c["id"], c["name"], c["input"]) for c in calls] == [("a", "Write", {"file_path": "x"}), ("b", "Read", {"file_path": "y"})]
+    assert [(c["id"], c["name"], c["input"]) for c in calls] == [("a", "Write", {"file_path": "x"}),
+                                                                 ("b", "Read", {"file_path": "y"})]
 
 
 def test_two_blocks_never_share_an_id():
@@ -347,7 +348,8 @@ def test_a_name_holding_glm_markup_is_mended_with_its_arguments():
     tool it begins with, and the markup after it is arguments, merged with the ones that came."""
     read = {"read": {"type": "object", "properties": {"filePath": {"type": "string"}, "limit": {"type": "number"}}}}
     tr = StreamTranslator(model="m", tools=read)
-    events = tr.feed(chunk({"tool_calls": [call(index=0, id="a", name="read<arg_key>filePath</arg_key><arg_value>/x</arg_value>")]}))
+    events = tr.feed(chunk({"tool_calls": [call(index=0, id="a",
+                                                name="read<arg_key>filePath</arg_key><arg_value>/x</arg_value>")]}))
     events += tr.feed(chunk({"tool_calls": [call(index=0, args='{"limit": 5}')]}))
     events += tr.feed(chunk({"tool_calls": [call(index=1, id="b", name="read", args='{"filePath": "/y"}')]}, finish="tool_calls"))
     events += tr.finish(done=True)
@@ -357,7 +359,8 @@ def test_a_name_holding_glm_markup_is_mended_with_its_arguments():
 
 
 def test_a_name_not_offered_is_left_as_it_came():
-    events = run([chunk({"tool_calls": [call(index=0, id="a", name="Other<arg_key>k</arg_key>", args="{}")]}, finish="tool_calls")])
+    events = run([chunk({"tool_calls": [call(index=0, id="a", name="Other<arg_key>k</arg_key>", args="{}")]},
+                        finish="tool_calls")])
     assert accumulate(events)["content"][0]["name"] == "Other<arg_key>k</arg_key>"
 
 

@@ -5,9 +5,12 @@ import time
 
 import pytest
 
+from freeclaude.translate.callformats import FORMATS
 from freeclaude.translate.response import accumulate
 from freeclaude.translate.stream import StreamTranslator
-from freeclaude.translate.textcalls import Scanner
+from freeclaude.translate.textcalls import _HEAD_MAX, Scanner
+from tests.translate.textcall_corpus import samples, translate
+from tests.translate.textcall_corpus import tools as offered
 
 TOOLS = {"Write": {"type": "object", "properties": {"file_path": {"type": "string"}, "lines": {"type": "integer"}}}}
 
@@ -127,7 +130,8 @@ def test_a_long_call_costs_time_in_proportion_to_its_length():
     text may take about 16 times as long, never 256 (the old scanner's square)."""
     def cost(n: int) -> float:
         content = ("line of code with <angle> brackets and `ticks`\n" * (n // 48 + 1))[:n]
-        text = '<tool_call>{"name": "Write", "arguments": {"file_path": "/x", "content": %s}}</tool_call>' % json.dumps(content)
+        text = ('<tool_call>{"name": "Write", "arguments": {"file_path": "/x", "content": '
+                + json.dumps(content) + "}}</tool_call>")
         best = float("inf")
         for _ in range(3):
             s, start = Scanner(TOOLS), time.perf_counter()
@@ -141,11 +145,6 @@ def test_a_long_call_costs_time_in_proportion_to_its_length():
 
 
 # ---------------------------------------------------------------- every format, as it streams
-
-from freeclaude.translate.callformats import FORMATS  # noqa: E402
-from freeclaude.translate.textcalls import _HEAD_MAX  # noqa: E402
-from tests.translate.textcall_corpus import samples, translate  # noqa: E402
-from tests.translate.textcall_corpus import tools as offered
 
 CORPUS = {s["id"]: s for _, s in samples()}
 LEADING = [s for _, s in samples() if "content" in s and len(s["expect"]) > 1 and s["expect"][0]["type"] == "text"
@@ -178,8 +177,9 @@ def test_an_opening_followed_by_prose_is_released_within_a_bounded_head(opening)
 def test_a_call_in_reasoning_is_not_made():
     s = Scanner(TOOLS)
     text = '<think>\nI could write <tool_call>{"name": "Write", "arguments": {"file_path": "/x"}}</tool_call>.\n</think>Done.'
-    assert scan(text, 3) == [("think", 'I could write <tool_call>{"name": "Write", "arguments": {"file_path": "/x"}}</tool_call>.\n'),
-                             ("text", "Done.")]
+    assert scan(text, 3) == [
+        ("think", 'I could write <tool_call>{"name": "Write", "arguments": {"file_path": "/x"}}</tool_call>.\n'),
+        ("text", "Done.")]
     assert s.feed("<seed:think>a</seed:think>b") == [("think", "a"), ("text", "b")]
 
 
@@ -232,7 +232,8 @@ def test_a_quirk_turns_one_format_off(fmt, sid):
     events = tr.feed({"choices": [{"delta": {"content": sample["content"]}, "finish_reason": "stop"}]}) + tr.finish(done=True)
     assert [b["type"] for b in accumulate(events)["content"]] == ["text"]
     others = StreamTranslator(model="m", tools=offered(sample), text_call_formats_off=frozenset({"gemma", "mistral"}))
-    events = others.feed({"choices": [{"delta": {"content": sample["content"]}, "finish_reason": "stop"}]}) + others.finish(done=True)
+    events = others.feed({"choices": [{"delta": {"content": sample["content"]},
+                                       "finish_reason": "stop"}]}) + others.finish(done=True)
     assert "tool_use" in [b["type"] for b in accumulate(events)["content"]]
 
 
@@ -259,14 +260,15 @@ def _json_line(n):  # ends where its braces balance
 
 def _glm_unclosed(n):  # ends only with the stream
     content = _content(n).replace("<", "(")
-    return f"<tool_call>Write\n<arg_key>file_path</arg_key><arg_value>/x</arg_value>\n<arg_key>content</arg_key><arg_value>{content}", \
-        [("call", "Write", {"file_path": "/x", "content": content})]
+    return ("<tool_call>Write\n<arg_key>file_path</arg_key><arg_value>/x</arg_value>\n"
+            f"<arg_key>content</arg_key><arg_value>{content}"), [("call", "Write", {"file_path": "/x", "content": content})]
 
 
 def _harmony(n):  # its end is one of three markers
     content = _content(n)
     return '<|channel|>commentary to=functions.Write <|constrain|>json<|message|>' + \
-        json.dumps({"file_path": "/x", "content": content}) + "<|call|>", [("call", "Write", {"file_path": "/x", "content": content})]
+        json.dumps({"file_path": "/x", "content": content}) + "<|call|>", [("call", "Write",
+                                                                            {"file_path": "/x", "content": content})]
 
 
 @pytest.mark.parametrize("make", [_json_line, _glm_unclosed, _harmony], ids=["json", "glm", "harmony"])

@@ -188,7 +188,8 @@ def test_a_search_round_then_an_answer_is_one_message_in_anthropics_order():
     assert [n for n, _ in events].count("message_start") == 1
     use = next(d["content_block"] for n, d in events if n == "content_block_start" and d["index"] == 1)
     result = next(d["content_block"] for n, d in events if n == "content_block_start" and d["index"] == 2)
-    assert use["id"].startswith("srvtoolu_") and use == {"type": "server_tool_use", "id": use["id"], "name": "web_search", "input": {}}
+    assert use["id"].startswith("srvtoolu_") and use == {"type": "server_tool_use", "id": use["id"], "name": "web_search",
+                                                         "input": {}}
     assert result == {"type": "web_search_tool_result", "tool_use_id": use["id"], "content": [
         {"type": "web_search_result", "title": "Notes", "url": "https://x.org/n", "page_age": "2026-11-30"}]}
     query = "".join(d["delta"]["partial_json"] for n, d in events if n == "content_block_delta" and d["index"] == 1)
@@ -198,7 +199,8 @@ def test_a_search_round_then_an_answer_is_one_message_in_anthropics_order():
                                    "server_tool_use": {"web_search_requests": 1, "web_fetch_requests": 0}}}
     # the second round asked with the first round's answer and the results, the model's own call id kept
     assistant, user = body["messages"][-2:]
-    assert assistant["content"][-1] == {"type": "tool_use", "id": "call_9", "name": "web_search", "input": {"query": "freeclaude"}}
+    assert assistant["content"][-1] == {"type": "tool_use", "id": "call_9", "name": "web_search",
+                                        "input": {"query": "freeclaude"}}
     assert user["content"][0]["tool_use_id"] == "call_9" and "Version 3." in user["content"][0]["content"]
 
 
