@@ -25,6 +25,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
 
 ROOT = Path(__file__).resolve().parent.parent
+# render.py's consoles read COLUMNS once, when the first module imports them: without it here, the
+# width of what the CLI prints in-process would depend on which test ran first in each worker.
+os.environ["COLUMNS"] = "200"
 WIRE = ROOT / "tests" / "wire"
 CLAUDE = ROOT / "node_modules" / ".bin" / "claude"
 TOKEN = "test-token"
