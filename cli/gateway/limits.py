@@ -295,7 +295,7 @@ class Pacer:
             await lim.charge(tokens, probe=probe)
 
     def answered(self, ticket: Ticket, outcome: Receipt, ok: bool) -> None:
-        """What the answer to a ticket's request said (an upstream Outcome): its headers, whether
+        """What the answer to a ticket's request said (an upstream Receipt): its headers, whether
         it went through, and the tokens the provider does not count after all (cached ones, where
         quirk counts_cached is off: Groq)."""
         model, readings = ticket.model, outcome.ratelimits

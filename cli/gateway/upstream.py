@@ -12,11 +12,12 @@ it never cools a healthy model.
 """
 
 import asyncio
+import contextlib
 import json
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -131,28 +132,29 @@ class Call:
         clock = self._deadline = Deadline(self.provider.timeout, self.provider.idle_timeout)
         gen = self._stream()
         try:
-            async for piece in gen:
-                if self.receipt.first_byte is None:
-                    self.receipt.first_byte = time.monotonic()
-                clock.pause()
-                yield piece
-                clock.resume()
-        except asyncio.CancelledError:
-            if clock.caused(current_task()):
-                raise self._late(clock) from None
-            raise
-        except TimeoutError:  # first: aiohttp's socket timeouts are ClientErrors too
-            raise self._timed_out() from None
-        except aiohttp.ClientError as e:
-            raise self._network(e) from None
+            with self._failures(clock):
+                async for piece in gen:
+                    if self.receipt.first_byte is None:
+                        self.receipt.first_byte = time.monotonic()
+                    clock.pause()
+                    yield piece
+                    clock.resume()
         finally:
-            clock.cancel()
             await gen.aclose()  # closing us must close the upstream connection now, not at GC
 
     async def complete(self) -> dict[str, Any]:
         clock = Deadline(self.provider.timeout, self.provider.idle_timeout)  # the whole answer is its first event
-        try:
+        with self._failures(clock):
             message = await self._complete()
+        self.receipt.first_byte = time.monotonic()
+        return message
+
+    @contextlib.contextmanager
+    def _failures(self, clock: Deadline) -> Iterator[None]:
+        """The one map from how a call fails to the ApiError that names the model; the deadline
+        ends with it."""
+        try:
+            yield
         except asyncio.CancelledError:
             if clock.caused(current_task()):
                 raise self._late(clock) from None
@@ -163,8 +165,6 @@ class Call:
             raise self._network(e) from None
         finally:
             clock.cancel()
-        self.receipt.first_byte = time.monotonic()
-        return message
 
     def _stream(self) -> AsyncGenerator[Piece, None]:
         raise NotImplementedError

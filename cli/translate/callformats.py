@@ -79,13 +79,7 @@ def _decide_tool_call(buf: str, i: int, tools: Tools) -> Verdict:
         return UNDECIDED
     if buf[head] in "{[":
         return CALL
-    for inner in ("<function=", "<function>"):
-        verdict = begins(buf, head, inner)
-        if verdict is None:
-            return UNDECIDED
-        if verdict:
-            return CALL
-    return _decide_name(buf, head, tools)
+    return _opens(buf, head, ("<function=", "<function>")) or _decide_name(buf, head, tools)
 
 
 def _decide_name(buf: str, head: int, tools: Tools) -> Verdict:
@@ -125,13 +119,19 @@ def _decide_function_eq(buf: str, i: int, tools: Tools) -> Verdict:
         return UNDECIDED
     if buf[head] == "{":
         return CALL
-    for word in ("<parameter=", "</function>"):
+    return _opens(buf, head, ("<parameter=", "</function>")) or PROSE
+
+
+def _opens(buf: str, head: int, words: tuple[str, ...]) -> Verdict | None:
+    """CALL when one of `words` is written at `head`, UNDECIDED while the text so far could still
+    become one, None when none is."""
+    for word in words:
         verdict = begins(buf, head, word)
         if verdict is None:
             return UNDECIDED
         if verdict:
             return CALL
-    return PROSE
+    return None
 
 
 _FIRST_KEY = re.compile(r'\{\s*"([A-Za-z_]+)"\s*:\s*')

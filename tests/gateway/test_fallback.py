@@ -12,6 +12,7 @@ from freeclaude.gateway.router import Router
 from freeclaude.profiles.schema import parse
 from freeclaude.translate.errors import ApiError
 from tests.conftest import TOKEN, rows
+from tests.support.clock import Clock
 from tests.support.fakes import Json, Stream, chunk, completion, text_chunks
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -279,24 +280,10 @@ async def test_a_prompt_that_fits_no_model_is_refused_once_and_recorded(fake, ga
 # ---------------------------------------------------------------- the policy alone, on a fake clock
 
 
-class Time:
-    """A clock and a sleep that only move when the policy sleeps."""
-
-    def __init__(self) -> None:
-        self.now, self.slept = 1000.0, []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def policy(t: Time, chain=("a", "b"), max_wait=90.0):
+def policy(t: Clock, chain=("a", "b"), max_wait=90.0):
     p = chain_profile("http://x/v1", TWO, list(chain))
-    router = Router(p, clock=t.clock)
-    return Fallback(router, max_wait=max_wait, clock=t.clock, sleep=t.sleep), router.plan("claude-opus-5-5", 100, 1000)
+    router = Router(p, clock=t)
+    return Fallback(router, max_wait=max_wait, clock=t, sleep=t.sleep), router.plan("claude-opus-5-5", 100, 1000)
 
 
 def script(*outcomes):
@@ -318,7 +305,7 @@ def script(*outcomes):
 
 
 async def test_policy_next_candidate_then_answer():
-    t = Time()
+    t = Clock(1000.0)
     fallback, plan = policy(t)
     run, asked = script(ApiError(503, "down"), "answer")
     assert await run(fallback, plan) == "answer"
@@ -326,7 +313,7 @@ async def test_policy_next_candidate_then_answer():
 
 
 async def test_policy_waits_for_the_soonest_cooldown_when_every_model_is_rate_limited():
-    t = Time()
+    t = Clock(1000.0)
     fallback, plan = policy(t)
     run, asked = script(ApiError(429, "slow down", retry_after=30), ApiError(429, "slow down", retry_after=12),
                             "answer")
@@ -335,14 +322,14 @@ async def test_policy_waits_for_the_soonest_cooldown_when_every_model_is_rate_li
 
 
 async def test_policy_gives_up_at_once_on_dead_servers_and_past_its_deadline():
-    t = Time()
+    t = Clock(1000.0)
     fallback, plan = policy(t)
     run, _ = script(ApiError(502, "a is down"), ApiError(502, "b is down"))
     with pytest.raises(ApiError, match="b is down"):
         await run(fallback, plan)
     assert t.slept == []  # a dead server is not waited for
 
-    t = Time()
+    t = Clock(1000.0)
     fallback, plan = policy(t, chain=("a",), max_wait=10)
     run, _ = script(ApiError(429, "slow down", retry_after=60))
     with pytest.raises(ApiError) as e:
@@ -351,7 +338,7 @@ async def test_policy_gives_up_at_once_on_dead_servers_and_past_its_deadline():
 
 
 async def test_policy_never_retries_a_bad_request_and_cools_nothing():
-    t = Time()
+    t = Clock(1000.0)
     fallback, plan = policy(t)
     run, asked = script(ApiError(400, "bad field"))
     with pytest.raises(ApiError, match="bad field"):
@@ -360,7 +347,7 @@ async def test_policy_never_retries_a_bad_request_and_cools_nothing():
 
 
 async def test_policy_retry_after_zero_still_pauses():
-    t = Time()
+    t = Clock(1000.0)
     fallback, plan = policy(t, chain=("a",))
     run, _ = script(ApiError(429, "now", retry_after=0), "answer")
     assert await run(fallback, plan) == "answer"

@@ -9,6 +9,7 @@ import pytest
 from freeclaude.gateway.limits import Exhausted, Limiter, Pacer
 from freeclaude.gateway.ratelimits import Reading
 from freeclaude.profiles.providers import Limits
+from tests.support.clock import Clock
 
 
 async def test_rpm_limit_makes_requests_wait_their_turn():
@@ -86,26 +87,12 @@ async def test_a_charge_counts_against_the_budgets_without_a_second_slot():
 # ---------------------------------------------------------------- what the provider says
 
 
-class Fake:
-    """A clock and a sleep that moves it."""
-
-    def __init__(self) -> None:
-        self.now, self.slept = 0.0, []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def limiter(t: Fake, refill: str = "window", **limits) -> Limiter:
+def limiter(t: Clock, refill: str = "window", **limits) -> Limiter:
     return Limiter(Limits(**limits), clock=t, sleep=t.sleep, refill=refill)
 
 
 async def test_a_bigger_plan_in_the_headers_lifts_the_declared_limit():
-    t = Fake()
+    t = Clock()
     lim = limiter(t, tpm=8000)
     assert lim.wait(20000, t.now) == (math.inf, "tpm")
     first = await lim.charge(2000)
@@ -116,7 +103,7 @@ async def test_a_bigger_plan_in_the_headers_lifts_the_declared_limit():
 
 
 async def test_a_smaller_real_limit_in_the_headers_shrinks_ours():
-    t = Fake()
+    t = Clock()
     lim = limiter(t, tpm=30000)
     lim.observe({"tpm": Reading(8000, 8000, 0.0)}, sent=t.now)
     with pytest.raises(Exhausted) as e:
@@ -125,7 +112,7 @@ async def test_a_smaller_real_limit_in_the_headers_shrinks_ours():
 
 
 async def test_what_remains_holds_until_the_stated_reset_then_the_limit_less_what_came_after():
-    t = Fake()
+    t = Clock()
     lim = limiter(t, tpm=10000)
     first = await lim.charge(9000)
     t.now = 1.0
@@ -139,7 +126,7 @@ async def test_what_remains_holds_until_the_stated_reset_then_the_limit_less_wha
 
 
 async def test_a_429_with_nothing_left_waits_for_its_reset():
-    t = Fake()
+    t = Clock()
     lim = limiter(t, rpm=30)
     lim.observe({"requests": Reading(20, 0, 42.0)}, sent=t.now)  # OpenRouter's bare headers
     await lim.charge()
@@ -147,7 +134,7 @@ async def test_a_429_with_nothing_left_waits_for_its_reset():
 
 
 async def test_an_older_answer_arriving_late_does_not_undo_a_newer_one():
-    t = Fake()
+    t = Clock()
     lim = limiter(t, tpm=10000)
     lim.observe({"tpm": Reading(10000, 9000, 5.0)}, sent=2.0)
     lim.observe({"tpm": Reading(10000, 3000, 5.0)}, sent=1.0)
@@ -155,7 +142,7 @@ async def test_an_older_answer_arriving_late_does_not_undo_a_newer_one():
 
 
 async def test_a_probe_passes_a_declared_limit_nobody_confirmed_once():
-    t = Fake()
+    t = Clock()
     lim = limiter(t, tpm=8000)
     assert lim.wait(12000, t.now, probe=True) == (0.0, None)
     entry = await lim.charge(12000, probe=True)
@@ -164,7 +151,7 @@ async def test_a_probe_passes_a_declared_limit_nobody_confirmed_once():
 
 
 async def test_a_continuous_refill_gives_back_a_share_every_second():
-    t = Fake()
+    t = Clock()
     lim = limiter(t, refill="continuous", tpm=6000)  # 100 tokens a second
     await lim.charge(6000)
     await lim.charge(3000)
@@ -175,7 +162,7 @@ async def test_a_continuous_refill_gives_back_a_share_every_second():
 
 
 async def test_the_request_that_waits_says_so():
-    t = Fake()
+    t = Clock()
     lim = limiter(t, rpm=1)
     told = []
     await lim.charge()
@@ -187,7 +174,7 @@ async def test_the_pacer_takes_back_what_the_provider_does_not_count():
     from freeclaude.gateway.upstream import Receipt, Usage
     from freeclaude.profiles.schema import parse
 
-    t = Fake()
+    t = Clock()
     p = parse({"providers": {"g": {"kind": "openai", "base_url": "http://x/v1", "models": {
         "m": {"tpm": 8000, "quirks": {"counts_cached": False}}, "n": {"tpm": 8000}}}},
         "tiers": {"default": ["g:m", "g:n"]}}, "p", "test")
@@ -204,7 +191,7 @@ async def test_a_probe_that_goes_through_where_no_header_says_confirms_the_limit
     from freeclaude.gateway.upstream import Receipt, Usage
     from freeclaude.profiles.schema import parse
 
-    t = Fake()
+    t = Clock()
     p = parse({"providers": {"g": {"kind": "openai", "base_url": "http://x/v1", "models": {"m": {"tpm": 8000}}}},
                "tiers": {"default": ["g:m"]}}, "p", "test")
     pacer = Pacer(p, clock=t, sleep=t.sleep)
@@ -220,7 +207,7 @@ async def test_cached_tokens_given_back_after_the_answer_add_to_what_its_headers
     from freeclaude.gateway.upstream import Receipt, Usage
     from freeclaude.profiles.schema import parse
 
-    t = Fake()
+    t = Clock()
     p = parse({"providers": {"g": {"kind": "openai", "base_url": "http://x/v1", "models": {
         "m": {"tpm": 8000, "quirks": {"counts_cached": False}}}}}, "tiers": {"default": ["g:m"]}}, "p", "test")
     pacer = Pacer(p, clock=t, sleep=t.sleep)
